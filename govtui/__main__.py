@@ -1,0 +1,5 @@
+"""Allow `python -m govtui`."""
+
+from govtui.cli.main import main
+
+raise SystemExit(main())

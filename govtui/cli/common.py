@@ -1,0 +1,108 @@
+"""Helpers every command shares: one-line errors, `--at` parsing, config loading, atomic output."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from govtui.errors import UsageError
+from govtui.timeutil import parse_instant, utc_now
+
+if TYPE_CHECKING:
+    from govtui.config import LoadedConfig
+
+
+def one_line(message: str) -> str:
+    """Collapse a message to a single line so every error stays `govtui: <message>`."""
+    return " ".join(str(message).split())
+
+
+def print_error(message: str) -> None:
+    """Print `govtui: <message>` on stderr."""
+    print(f"govtui: {one_line(message)}", file=sys.stderr)
+
+
+def add_config_and_at(parser: argparse.ArgumentParser) -> None:
+    """`--config` and `--at` on a subcommand too, without clobbering the root options' values."""
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        default=argparse.SUPPRESS,
+        help="config file (else $GOVTUI_CONFIG, ./govtui.yaml, the XDG config dir)",
+    )
+    parser.add_argument(
+        "--at",
+        metavar="TIME",
+        default=argparse.SUPPRESS,
+        help="evaluation time, RFC 3339 (2026-01-15T12:00:00Z) or unix seconds; default now",
+    )
+
+
+def parse_at(value: str | None) -> datetime:
+    """The `--at` value as an aware UTC datetime; now when absent."""
+    if value is None or value == "":
+        return utc_now()
+    try:
+        return parse_instant(value)
+    except ValueError as exc:
+        raise UsageError(f"--at: {exc}") from None
+
+
+def at_from_args(args: argparse.Namespace) -> datetime:
+    """The evaluation time a command was asked for."""
+    return parse_at(getattr(args, "at", None))
+
+
+def config_path_from_args(args: argparse.Namespace) -> Path | None:
+    """The explicit `--config` path, if any."""
+    value = getattr(args, "config", None)
+    return Path(value).expanduser() if value else None
+
+
+def load_config_from_args(args: argparse.Namespace) -> LoadedConfig | None:
+    """The config by discovery order (--config, $GOVTUI_CONFIG, ./govtui.yaml, XDG), or None."""
+    from govtui.config import load_discovered
+
+    return load_discovered(config_path_from_args(args))
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write text to a file so readers see the old file or the whole new one, never a part."""
+    target = path.expanduser()
+    directory = target.parent if str(target.parent) else Path(".")
+    if not directory.is_dir():
+        raise UsageError(f"{target}: cannot write: directory {directory} does not exist")
+    descriptor, temp_name = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=".tmp", dir=directory
+    )
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if target.exists():
+            with contextlib.suppress(OSError):
+                os.chmod(temp_name, target.stat().st_mode & 0o7777)
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(temp_name, 0o666 & ~umask)
+        os.replace(temp_name, target)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(temp_name)
+        if isinstance(exc, OSError):
+            raise UsageError(f"{target}: cannot write: {exc.strerror or exc}") from None
+        raise
+    with contextlib.suppress(OSError):
+        dir_descriptor = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(dir_descriptor)
+        finally:
+            os.close(dir_descriptor)

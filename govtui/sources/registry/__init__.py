@@ -1,0 +1,1 @@
+"""govtui.sources.registry."""
