@@ -6,7 +6,6 @@ import argparse
 import contextlib
 import os
 import sys
-import tempfile
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -74,6 +73,8 @@ def load_config_from_args(args: argparse.Namespace) -> LoadedConfig | None:
 
 def write_atomic(path: Path, text: str) -> None:
     """Write text to a file so readers see the old file or the whole new one, never a part."""
+    import tempfile
+
     target = path.expanduser()
     directory = target.parent if str(target.parent) else Path(".")
     if not directory.is_dir():

@@ -13,6 +13,8 @@ from govtui import __version__
 from govtui.cli.common import print_error
 from govtui.errors import EXIT_INTERRUPTED, EXIT_USAGE, GovtuiError
 
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a closed pipe
+
 # Each module exposes `register(subparsers)`; modules other engineers have not written yet are
 # skipped, so the command list grows as they land.
 COMMAND_MODULES = [
@@ -34,7 +36,9 @@ class _Parser(argparse.ArgumentParser):
     """ArgumentParser whose usage errors are one line on stderr and exit 2."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(EXIT_USAGE, f"govtui: {self.prog.removeprefix('govtui ')}: {message}\n")
+        command = self.prog.removeprefix("govtui").strip()
+        where = f"{command}: " if command else ""
+        self.exit(EXIT_USAGE, f"govtui: {where}{message} (see `{self.prog} --help`)\n")
 
 
 def _import_command(name: str) -> ModuleType | None:
@@ -99,6 +103,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print_error("interrupted")
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`govtui check | head`): no traceback, the shell's SIGPIPE code.
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
     except SystemExit as exc:
         return _exit_code(exc.code)
     except Exception as exc:
@@ -106,6 +114,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print_error(f"unexpected {type(exc).__name__}: {exc} (set GOVTUI_DEBUG=1 for a traceback)")
         return EXIT_USAGE
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
 
 
 def _exit_code(code: object) -> int:

@@ -326,7 +326,7 @@ def read_frame(path: Path, name: str, *, label: str | None = None) -> pd.DataFra
     if name == "feature_bins":
         frame = _order_bins(frame, table)
     ordered = [column for column in contract if column in frame]
-    ordered += [column for column in frame if column not in ordered]
+    ordered += [str(column) for column in frame.columns if column not in ordered]
     return frame[ordered].reset_index(drop=True)
 
 
@@ -364,8 +364,8 @@ def _bin_bound(text: str) -> float:
 
 def _order_bins(frame: pd.DataFrame, table: _Table) -> pd.DataFrame:
     """Numeric bins parsed and sorted ascending per feature; kinds consistent; no repeated bin."""
-    kinds = frame.groupby(["model", "feature"], sort=False)["kind"].transform("nunique")
-    bad = _first(kinds > 1)
+    first_kind = frame.groupby(["model", "feature"], sort=False)["kind"].transform("first")
+    bad = _first(frame["kind"] != first_kind)
     if bad is not None:
         raise table.fail(bad, "kind", "a feature must be all numeric or all categorical")
     numeric = (frame["kind"] == "numeric").to_numpy()

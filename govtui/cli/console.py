@@ -1,0 +1,194 @@
+"""The interactive console: `govtui` (config, else the demo fleet) and `govtui demo`.
+
+Imports stay lazy: the Collector process is spawned before Textual is imported, so it loads its
+data while the console starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from govtui.cli.common import config_path_from_args, load_config_from_args, parse_at
+from govtui.errors import UsageError
+
+if TYPE_CHECKING:
+    from govtui.config import LoadedConfig
+    from govtui.fleet.client import CollectorSpec
+    from govtui.ui.settings import ConsoleSettings
+
+NO_CONFIG_CONTEXT = "demo fleet (no config found)"
+MAX_DEMO_MODELS = 5000
+
+EPILOG = """\
+keys: : command mode (:fleet :model NAME :alerts :audit :lineage NAME :theme NAME :at TIME
+:live :q), / filter (regex, leading ! inverts), enter drill in, esc back, b runbook,
+r refresh, p pause, y copy the view (OSC 52), ? help, ctrl+p command palette.
+
+examples:
+  govtui demo --models 200 --seed 3
+  govtui demo --at 2026-01-15T12:00:00Z --theme monochrome --ascii
+"""
+
+
+def _positive_models(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 1 <= value <= MAX_DEMO_MODELS:
+        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_DEMO_MODELS}")
+    return value
+
+
+def _add_console_options(parser: argparse.ArgumentParser) -> None:
+    """The root's console options again, so `govtui demo --ascii` works as well as `govtui --ascii demo`."""
+    suppress = argparse.SUPPRESS
+    parser.add_argument("--config", metavar="FILE", default=suppress, help="judge by this config")
+    parser.add_argument("--at", metavar="TIME", default=suppress, help="replay at this time")
+    parser.add_argument("--theme", metavar="NAME", default=suppress, help="console theme")
+    parser.add_argument("--ascii", action="store_true", default=suppress, help="ASCII only")
+    parser.add_argument(
+        "--read-only", action="store_true", default=suppress, help="refuse mutating actions"
+    )
+
+
+def register(subparsers: Any) -> None:
+    """Add the `demo` subcommand (bare `govtui` runs the console through `run_console`)."""
+    parser = subparsers.add_parser(
+        "demo",
+        help="run the console on the simulated fleet",
+        description="Run the on-call console on the deterministic simulated fleet.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--models", type=_positive_models, default=12, help="fleet size (default 12)"
+    )
+    parser.add_argument("--seed", type=int, default=7, help="simulation seed (default 7)")
+    parser.add_argument(
+        "--prometheus",
+        action="store_true",
+        help="run a real Prometheus with backfilled history and the live exporter behind it",
+    )
+    _add_console_options(parser)
+    parser.set_defaults(func=run_demo)
+
+
+def run_console(args: argparse.Namespace) -> int:
+    """Bare `govtui`: the configured sources, or the demo fleet when no config is found."""
+    loaded = load_config_from_args(args)
+    if loaded is None:
+        from govtui.demo.config import demo_config
+
+        return _launch(args, demo_config(), demo=True, context=NO_CONFIG_CONTEXT)
+    return _launch(args, loaded, demo=False, context=str(loaded.path or "config"))
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """`govtui demo`: the simulated fleet (judged by the demo config unless --config is given)."""
+    if args.prometheus:
+        return _run_prometheus_demo(args)
+    explicit = config_path_from_args(args)
+    if explicit is not None:
+        from govtui.config import load_config
+
+        loaded = load_config(explicit)
+    else:
+        from govtui.demo.config import demo_config
+
+        loaded = demo_config()
+    context = f"demo fleet: {args.models} models, seed {args.seed}"
+    return _launch(args, loaded, demo=True, context=context, models=args.models, seed=args.seed)
+
+
+def _run_prometheus_demo(args: argparse.Namespace) -> int:
+    """`govtui demo --prometheus`: the console against a real, throw-away Prometheus."""
+    try:
+        stack = importlib.import_module("govtui.demo.prometheus_stack")
+    except ModuleNotFoundError as exc:
+        if exc.name != "govtui.demo.prometheus_stack":
+            raise
+        stack = None
+    start = getattr(stack, "prometheus_demo", None)
+    if start is None:
+        raise UsageError("demo --prometheus: not available in this build")
+    with start(models=args.models, seed=args.seed) as loaded:
+        return _launch(args, loaded, demo=False, context="demo fleet behind Prometheus")
+
+
+def _settings(
+    args: argparse.Namespace,
+    loaded: LoadedConfig,
+    *,
+    demo: bool,
+    context: str,
+    models: int,
+    seed: int,
+) -> ConsoleSettings:
+    """Resolve theme, replay time, read-only, ASCII, keymap and the snapshot cache."""
+    from govtui.config import state_dir
+    from govtui.fleet.snapshot_cache import cache_key, cache_path
+    from govtui.ui.settings import ConsoleSettings
+    from govtui.ui.theme import choose_theme
+
+    ui = loaded.config.ui
+    at_text = getattr(args, "at", None)
+    replay_at = parse_at(at_text).timestamp() if at_text else None
+    return ConsoleSettings(
+        loaded=loaded,
+        context=context,
+        theme=choose_theme(getattr(args, "theme", None), ui.theme),
+        replay_at=replay_at,
+        read_only=bool(getattr(args, "read_only", False)) or ui.read_only,
+        ascii_mode=bool(getattr(args, "ascii", False)) or ui.ascii,
+        keymap=dict(ui.keymap),
+        demo=demo,
+        snapshot_cache=cache_path(
+            state_dir(), cache_key(loaded, demo=demo, models=models, seed=seed)
+        ),
+    )
+
+
+def _spec(settings: ConsoleSettings, *, demo: bool, models: int, seed: int) -> CollectorSpec:
+    from govtui.config import state_dir
+    from govtui.fleet.client import CollectorSpec
+
+    return CollectorSpec(
+        loaded=settings.loaded,
+        demo=demo,
+        demo_models=models,
+        demo_seed=seed,
+        state_dir=str(state_dir()),
+        at=settings.replay_at,
+    )
+
+
+def _launch(
+    args: argparse.Namespace,
+    loaded: LoadedConfig,
+    *,
+    demo: bool,
+    context: str,
+    models: int = 12,
+    seed: int = 7,
+) -> int:
+    """Start the Collector first (it loads data while Textual starts), then the console."""
+    settings = _settings(args, loaded, demo=demo, context=context, models=models, seed=seed)
+    from govtui.fleet.client import CollectorClient
+
+    client = CollectorClient.start(_spec(settings, demo=demo, models=models, seed=seed))
+    try:
+        from govtui.ui.startup import check_settings
+
+        check_settings(settings)
+        from govtui.ui.app import GovtuiApp
+
+        app = GovtuiApp(settings, client)
+        app.run()
+        return int(app.return_code or 0)
+    finally:
+        with contextlib.suppress(Exception):
+            client.close()

@@ -1,0 +1,110 @@
+"""The console's handle on the Collector process: start it, send requests, receive messages.
+
+The Collector is started with the 'spawn' method: the console runs threads (Textual), and
+forking a threaded process can deadlock the child. Nothing here imports pandas.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import threading
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from typing import TYPE_CHECKING
+
+from govtui.fleet import wire
+from govtui.fleet.requests import Request, Shutdown
+
+if TYPE_CHECKING:
+    from govtui.config import LoadedConfig
+
+START_METHOD = "spawn"
+
+
+@dataclass(frozen=True)
+class CollectorSpec:
+    """Everything the Collector process needs to build its sources (picklable)."""
+
+    loaded: LoadedConfig
+    demo: bool = False
+    demo_models: int = 12
+    demo_seed: int = 7
+    state_dir: str | None = None
+    at: float | None = None
+    focus: str | None = None
+
+
+class CollectorClient:
+    """The parent end of the pipe to a running Collector process."""
+
+    def __init__(self, process: BaseProcess, connection: Connection) -> None:
+        self._process = process
+        self._connection = connection
+        self._send_lock = threading.Lock()
+        self._closed = threading.Event()
+
+    @classmethod
+    def start(cls, spec: CollectorSpec) -> CollectorClient:
+        """Spawn the Collector process; it starts fetching at once."""
+        from govtui.fleet.process import collector_main
+
+        context = multiprocessing.get_context(START_METHOD)
+        parent_end, child_end = context.Pipe(duplex=True)
+        process = context.Process(  # type: ignore[attr-defined]
+            target=collector_main, args=(spec, child_end), name="govtui-collector", daemon=True
+        )
+        process.start()
+        child_end.close()
+        return cls(process, parent_end)
+
+    @property
+    def pid(self) -> int | None:
+        """The Collector's process id."""
+        return self._process.pid
+
+    @property
+    def exitcode(self) -> int | None:
+        """The Collector's exit code, None while it runs."""
+        return self._process.exitcode
+
+    def send(self, request: Request) -> bool:
+        """Send a request; False when the Collector is gone (the console shows that state)."""
+        if self._closed.is_set():
+            return False
+        payload = wire.dumps(request)
+        with self._send_lock:
+            try:
+                self._connection.send_bytes(payload)
+            except (OSError, ValueError):
+                return False
+        return True
+
+    def receive(self, timeout: float = 0.25) -> object | None:
+        """The next message, or None if none came within `timeout`; EOFError once the pipe closed."""
+        if self._closed.is_set():
+            raise EOFError("collector connection closed")
+        try:
+            if not self._connection.poll(timeout):
+                return None
+            data = self._connection.recv_bytes()
+        except (OSError, ValueError) as exc:
+            raise EOFError(str(exc)) from None
+        return wire.loads(data)
+
+    def close(self, timeout: float = 3.0) -> None:
+        """Ask the Collector to stop, then make sure it has."""
+        if self._closed.is_set():
+            return
+        self.send(Shutdown())
+        self._process.join(timeout)
+        if self._process.is_alive():
+            self._process.terminate()
+            self._process.join(1.0)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join(1.0)
+        self._closed.set()
+        with contextlib.suppress(OSError):
+            self._connection.close()

@@ -1,0 +1,302 @@
+"""Async client for the Prometheus HTTP API (also Thanos, Mimir, Cortex, VictoriaMetrics).
+
+Every failure becomes a SourceError a person can act on: the API's error envelope
+(`errorType`, `error`) with the start of the query, HTTP statuses with a hint, broken or
+truncated JSON, unexpected shapes. Thanos partial-response `warnings` are returned with the
+results so the console can show them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+
+from govtui.config import PrometheusConfig
+from govtui.errors import SourceError
+from govtui.sources.http import DEFAULT_MAX_RESPONSE_BYTES, HttpResponse, HttpSource, Sleep
+
+SOURCE = "prometheus"
+QUERY_EXCERPT_CHARS = 80
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One element of an instant vector: its labels, value and sample time (unix seconds)."""
+
+    labels: dict[str, str]
+    value: float
+    timestamp: float
+
+
+@dataclass(frozen=True)
+class RangeSeries:
+    """One series of a range query: labels and aligned timestamps/values."""
+
+    labels: dict[str, str]
+    timestamps: list[float]
+    values: list[float]
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """An instant query's samples and the warnings the server attached (partial responses)."""
+
+    samples: list[Sample]
+    warnings: list[str] = field(default_factory=list)
+    result_type: str = "vector"
+
+
+@dataclass(frozen=True)
+class RangeResult:
+    """A range query's series and the warnings the server attached."""
+
+    series: list[RangeSeries]
+    warnings: list[str] = field(default_factory=list)
+
+
+def query_excerpt(promql: str) -> str:
+    """The start of a query on one line, for error messages."""
+    flat = " ".join(promql.split())
+    return flat if len(flat) <= QUERY_EXCERPT_CHARS else flat[:QUERY_EXCERPT_CHARS] + "..."
+
+
+def parse_sample_value(raw: Any) -> float:
+    """A sample value string ("1.5", "NaN", "+Inf", "-Inf") as a float; ValueError otherwise."""
+    if not isinstance(raw, str | int | float) or isinstance(raw, bool):
+        raise ValueError(f"sample value {raw!r} is not a string")
+    return float(raw)
+
+
+def _unix(moment: datetime | float | int) -> str:
+    seconds = moment.timestamp() if isinstance(moment, datetime) else float(moment)
+    if not math.isfinite(seconds):
+        raise ValueError("time must be finite")
+    return f"{seconds:.3f}"
+
+
+class _PrometheusHttp(HttpSource):
+    """HttpSource that reads Prometheus's error envelope out of error statuses."""
+
+    def status_error(self, response: HttpResponse, what: str) -> SourceError:
+        envelope = _error_envelope(response)
+        if envelope is None:
+            return super().status_error(response, what)
+        error_type, error = envelope
+        retryable = response.status >= 500 or response.status == 429
+        return self.error(f"{error_type}: {error} in {what}", retryable=retryable)
+
+
+def _error_envelope(response: HttpResponse) -> tuple[str, str] | None:
+    import json
+
+    try:
+        data = json.loads(response.body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(data, dict) or data.get("status") != "error":
+        return None
+    error_type = str(data.get("errorType") or "error")
+    error = " ".join(str(data.get("error") or "no detail given").split())
+    return error_type, error
+
+
+class PrometheusClient:
+    """Instant and range queries, alerts and build info over the Prometheus HTTP API."""
+
+    def __init__(
+        self,
+        config: PrometheusConfig,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        base_dir: Path | None = None,
+        sleep: Sleep = asyncio.sleep,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+    ) -> None:
+        self.config = config
+        self._http = _PrometheusHttp(
+            SOURCE,
+            config,
+            base_dir=base_dir,
+            transport=transport,
+            sleep=sleep,
+            max_response_bytes=max_response_bytes,
+        )
+
+    def __repr__(self) -> str:
+        return f"PrometheusClient(url={self._http.display_url!r})"
+
+    @property
+    def display_url(self) -> str:
+        """The base URL without credentials, for status lines."""
+        return self._http.display_url
+
+    async def __aenter__(self) -> PrometheusClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
+
+    async def query(self, promql: str, at: datetime | float | None = None) -> QueryResult:
+        """Evaluate an instant query at `at` (server time when None)."""
+        params = {"query": promql}
+        if at is not None:
+            params["time"] = _unix(at)
+        what = f"query {query_excerpt(promql)}"
+        data, warnings = await self._api("/api/v1/query", params, what)
+        samples, result_type = self._parse_instant(data, what)
+        return QueryResult(samples, warnings=warnings, result_type=result_type)
+
+    async def query_range(
+        self,
+        promql: str,
+        start: datetime | float,
+        end: datetime | float,
+        step_seconds: float,
+    ) -> RangeResult:
+        """Evaluate a range query from `start` to `end` every `step_seconds`."""
+        params = {
+            "query": promql,
+            "start": _unix(start),
+            "end": _unix(end),
+            "step": f"{float(step_seconds):g}",
+        }
+        what = f"range query {query_excerpt(promql)}"
+        data, warnings = await self._api("/api/v1/query_range", params, what)
+        return RangeResult(self._parse_matrix(data, what), warnings=warnings)
+
+    async def alerts(self) -> list[dict[str, Any]]:
+        """The alerts Prometheus's rule manager holds (pending and firing)."""
+        data, _warnings = await self._api("/api/v1/alerts", None, "alerts", method="GET")
+        alerts = data.get("alerts") if isinstance(data, dict) else None
+        if not isinstance(alerts, list):
+            raise self._http.error("unexpected response shape on alerts: no `alerts` list")
+        return [alert for alert in alerts if isinstance(alert, dict)]
+
+    async def buildinfo(self) -> dict[str, str]:
+        """Server build info (version, revision); also a cheap reachability probe."""
+        data, _warnings = await self._api(
+            "/api/v1/status/buildinfo", None, "build info", method="GET"
+        )
+        if not isinstance(data, dict):
+            raise self._http.error("unexpected response shape on build info")
+        return {str(key): str(value) for key, value in data.items()}
+
+    async def _api(
+        self,
+        path: str,
+        params: Mapping[str, str] | None,
+        what: str,
+        *,
+        method: str | None = None,
+    ) -> tuple[Any, list[str]]:
+        """Call an API endpoint and unwrap the `{status, data, warnings}` envelope."""
+        params = dict(params or {})
+        if self.config.partial_response is not None and path.startswith("/api/v1/query"):
+            params["partial_response"] = "true" if self.config.partial_response else "false"
+        if method is None:
+            long_query = len(urlencode(params)) > self.config.post_threshold
+            method = "POST" if long_query else "GET"
+        if method == "POST":
+            response = await self._http.request("POST", path, form=params, what=what)
+        else:
+            response = await self._http.request("GET", path, params=params or None, what=what)
+        if response.status >= 300:
+            raise self._http.status_error(response, what)
+        body = self._http.decode_json(response, what)
+        if not isinstance(body, dict):
+            raise self._http.error(f"unexpected response shape on {what}: not a JSON object")
+        if body.get("status") == "error":
+            error_type = str(body.get("errorType") or "error")
+            error = " ".join(str(body.get("error") or "no detail given").split())
+            raise self._http.error(f"{error_type}: {error} in {what}")
+        if body.get("status") != "success" or "data" not in body:
+            raise self._http.error(
+                f"unexpected response shape on {what}: no success status with data"
+            )
+        raw_warnings = body.get("warnings") or []
+        if not isinstance(raw_warnings, list):
+            raw_warnings = [raw_warnings]
+        warnings = [self._http.redact(f"{SOURCE}: {warning}") for warning in raw_warnings]
+        return body["data"], warnings
+
+    def _parse_instant(self, data: Any, what: str) -> tuple[list[Sample], str]:
+        if not isinstance(data, dict) or "result" not in data:
+            raise self._http.error(f"unexpected response shape on {what}: no data.result")
+        result_type = data.get("resultType")
+        result = data["result"]
+        try:
+            if result_type == "vector":
+                if not isinstance(result, list):
+                    raise ValueError("vector result is not a list")
+                return [_vector_sample(item) for item in result], "vector"
+            if result_type == "scalar":
+                timestamp, value = _point(result)
+                return [Sample({}, value, timestamp)], "scalar"
+        except (ValueError, TypeError, KeyError) as exc:
+            raise self._http.error(f"unexpected response shape on {what}: {exc}") from None
+        if result_type == "matrix":
+            raise self._http.error(
+                f"{what} returned a range vector; instant queries must return an instant vector"
+            )
+        raise self._http.error(f"unexpected result type {result_type!r} on {what}")
+
+    def _parse_matrix(self, data: Any, what: str) -> list[RangeSeries]:
+        if not isinstance(data, dict) or data.get("resultType") != "matrix":
+            raise self._http.error(f"unexpected response shape on {what}: no matrix result")
+        result = data.get("result")
+        try:
+            if not isinstance(result, list):
+                raise ValueError("matrix result is not a list")
+            series = []
+            for item in result:
+                labels = _labels(item)
+                points = item.get("values") or []
+                if not isinstance(points, list):
+                    raise ValueError("`values` is not a list")
+                pairs = [_point(point) for point in points]
+                series.append(
+                    RangeSeries(labels, [pair[0] for pair in pairs], [pair[1] for pair in pairs])
+                )
+            return series
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise self._http.error(f"unexpected response shape on {what}: {exc}") from None
+
+
+def _labels(item: Any) -> dict[str, str]:
+    if not isinstance(item, dict):
+        raise ValueError("a result element is not an object")
+    metric = item.get("metric", {})
+    if not isinstance(metric, dict):
+        raise ValueError("`metric` is not an object")
+    return {str(key): str(value) for key, value in metric.items()}
+
+
+def _point(point: Any) -> tuple[float, float]:
+    if not isinstance(point, list) or len(point) != 2:
+        raise ValueError(f"sample {str(point)[:40]} is not a [time, value] pair")
+    timestamp = point[0]
+    if not isinstance(timestamp, int | float) or isinstance(timestamp, bool):
+        raise ValueError(f"sample time {timestamp!r} is not a number")
+    return float(timestamp), parse_sample_value(point[1])
+
+
+def _vector_sample(item: Any) -> Sample:
+    labels = _labels(item)
+    if "value" not in item:
+        if "histogram" in item:
+            raise ValueError("native histograms are not supported; query classic buckets")
+        raise ValueError("a vector element has no `value`")
+    timestamp, value = _point(item["value"])
+    return Sample(labels, value, timestamp)

@@ -1,0 +1,1 @@
+"""Snapshot -> Rich text (pure functions, no Textual): fleet rows, status line, model text."""

@@ -1,0 +1,1 @@
+"""Screens of the console: fleet, model, lineage, runbook, alerts, audit, help."""

@@ -1,0 +1,1 @@
+"""Widgets of the console: fleet table, status bar, breadcrumbs, the command line, panels, plots."""
