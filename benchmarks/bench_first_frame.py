@@ -87,7 +87,6 @@ class Terminal:
         self.run("kill-server")
         raise RuntimeError(f"{marker!r} never appeared:\n{screen}")
 
-
     def wait_for_exit(self, timeout: float = 30.0) -> None:
         """Until the window's process has exited (the session ends with it)."""
         deadline = time.perf_counter() + timeout

@@ -17,6 +17,7 @@ from govtui.analysis.encoding import (
     dense_groups,
     encode,
     encode_against,
+    factorize_values,
     kept,
     name_index,
     run_heads,
@@ -117,7 +118,7 @@ def feature_table(
 
     # A feature is numeric when it says so and every bin label is a number (or +Inf).
     kinds = feature_bins["kind"].to_numpy()[kept_rows[features.first]]
-    kind_codes, kind_values = pd.factorize(kinds)
+    kind_codes, kind_values = factorize_values(kinds)
     says_numeric = np.array(
         [str(value).strip().lower() == "numeric" for value in kind_values] + [False]
     )[np.where(kind_codes >= 0, kind_codes, len(kind_values))]

@@ -53,9 +53,9 @@ def encode(series: pd.Series, *, sort: bool = False) -> tuple[np.ndarray, np.nda
     except (TypeError, ValueError):
         heads = None
     if heads is None or len(heads) * _MIN_RUN_LENGTH > len(values):
-        codes, uniques = _factorize(values, sort)
+        codes, uniques = factorize_values(values, sort)
         return np.asarray(codes, dtype=np.intp), np.asarray(uniques, dtype=object)
-    head_codes, uniques = _factorize(values[heads], sort)
+    head_codes, uniques = factorize_values(values[heads], sort)
     lengths = np.diff(np.append(heads, len(values)))
     return np.repeat(np.asarray(head_codes, dtype=np.intp), lengths), np.asarray(
         uniques, dtype=object
@@ -69,7 +69,8 @@ def _hashable(values: np.ndarray) -> np.ndarray:
     )
 
 
-def _factorize(values: np.ndarray, sort: bool) -> tuple[np.ndarray, np.ndarray]:
+def factorize_values(values: np.ndarray, sort: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """pd.factorize that never raises on odd cells (unhashable or unorderable names)."""
     try:
         codes, uniques = pd.factorize(values, sort=sort)
     except TypeError:

@@ -15,8 +15,11 @@ from govtui.cli.common import config_path_from_args, load_config_from_args, pars
 from govtui.errors import UsageError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
     from govtui.config import LoadedConfig
-    from govtui.fleet.client import CollectorSpec
+    from govtui.fleet.client import CollectorClient, CollectorSpec
     from govtui.ui.settings import ConsoleSettings
 
 NO_CONFIG_CONTEXT = "demo fleet (no config found)"
@@ -79,12 +82,15 @@ def register(subparsers: Any) -> None:
 
 def run_console(args: argparse.Namespace) -> int:
     """Bare `govtui`: the configured sources, or the demo fleet when no config is found."""
-    loaded = load_config_from_args(args)
-    if loaded is None:
-        from govtui.demo.config import demo_config
+    explicit = config_path_from_args(args)
+    spec = _spec(args, config_path=explicit, discover=explicit is None)
+    with _collector(spec) as client:
+        loaded = load_config_from_args(args)
+        if loaded is None:
+            from govtui.demo.config import demo_config
 
-        return _launch(args, demo_config(), demo=True, context=NO_CONFIG_CONTEXT)
-    return _launch(args, loaded, demo=False, context=str(loaded.path or "config"))
+            return _run_app(args, client, demo_config(), demo=True, context=NO_CONFIG_CONTEXT)
+        return _run_app(args, client, loaded, demo=False, context=str(loaded.path or "config"))
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -92,16 +98,20 @@ def run_demo(args: argparse.Namespace) -> int:
     if args.prometheus:
         return _run_prometheus_demo(args)
     explicit = config_path_from_args(args)
-    if explicit is not None:
-        from govtui.config import load_config
+    spec = _spec(args, config_path=explicit, demo=True, models=args.models, seed=args.seed)
+    with _collector(spec) as client:
+        if explicit is not None:
+            from govtui.config import load_config
 
-        loaded = load_config(explicit)
-    else:
-        from govtui.demo.config import demo_config
+            loaded = load_config(explicit)
+        else:
+            from govtui.demo.config import demo_config
 
-        loaded = demo_config()
-    context = f"demo fleet: {args.models} models, seed {args.seed}"
-    return _launch(args, loaded, demo=True, context=context, models=args.models, seed=args.seed)
+            loaded = demo_config()
+        context = f"demo fleet: {args.models} models, seed {args.seed}"
+        return _run_app(
+            args, client, loaded, demo=True, context=context, models=args.models, seed=args.seed
+        )
 
 
 def _run_prometheus_demo(args: argparse.Namespace) -> int:
@@ -115,8 +125,53 @@ def _run_prometheus_demo(args: argparse.Namespace) -> int:
     start = getattr(stack, "prometheus_demo", None)
     if start is None:
         raise UsageError("demo --prometheus: not available in this build")
-    with start(models=args.models, seed=args.seed) as loaded:
-        return _launch(args, loaded, demo=False, context="demo fleet behind Prometheus")
+    with (
+        start(models=args.models, seed=args.seed) as loaded,
+        _collector(_spec(args, loaded=loaded)) as client,
+    ):
+        return _run_app(args, client, loaded, demo=False, context="demo fleet behind Prometheus")
+
+
+def _replay_at(args: argparse.Namespace) -> float | None:
+    at_text = getattr(args, "at", None)
+    return parse_at(at_text).timestamp() if at_text else None
+
+
+def _spec(
+    args: argparse.Namespace,
+    *,
+    loaded: LoadedConfig | None = None,
+    config_path: Path | None = None,
+    discover: bool = False,
+    demo: bool = False,
+    models: int = 12,
+    seed: int = 7,
+) -> CollectorSpec:
+    """What the Collector needs; it loads the config itself, so it can start first."""
+    from govtui.fleet.client import CollectorSpec
+
+    return CollectorSpec(
+        loaded=loaded,
+        config_path=str(config_path) if config_path is not None else None,
+        discover=discover,
+        demo=demo,
+        demo_models=models,
+        demo_seed=seed,
+        at=_replay_at(args),
+    )
+
+
+@contextlib.contextmanager
+def _collector(spec: CollectorSpec) -> Iterator[CollectorClient]:
+    """The Collector process, started before anything heavy is imported, stopped on the way out."""
+    from govtui.fleet.client import CollectorClient
+
+    client = CollectorClient.start(spec)
+    try:
+        yield client
+    finally:
+        with contextlib.suppress(Exception):
+            client.close()
 
 
 def _settings(
@@ -135,13 +190,11 @@ def _settings(
     from govtui.ui.theme import choose_theme
 
     ui = loaded.config.ui
-    at_text = getattr(args, "at", None)
-    replay_at = parse_at(at_text).timestamp() if at_text else None
     return ConsoleSettings(
         loaded=loaded,
         context=context,
         theme=choose_theme(getattr(args, "theme", None), ui.theme),
-        replay_at=replay_at,
+        replay_at=_replay_at(args),
         read_only=bool(getattr(args, "read_only", False)) or ui.read_only,
         ascii_mode=bool(getattr(args, "ascii", False)) or ui.ascii,
         keymap=dict(ui.keymap),
@@ -152,22 +205,9 @@ def _settings(
     )
 
 
-def _spec(settings: ConsoleSettings, *, demo: bool, models: int, seed: int) -> CollectorSpec:
-    from govtui.config import state_dir
-    from govtui.fleet.client import CollectorSpec
-
-    return CollectorSpec(
-        loaded=settings.loaded,
-        demo=demo,
-        demo_models=models,
-        demo_seed=seed,
-        state_dir=str(state_dir()),
-        at=settings.replay_at,
-    )
-
-
-def _launch(
+def _run_app(
     args: argparse.Namespace,
+    client: CollectorClient,
     loaded: LoadedConfig,
     *,
     demo: bool,
@@ -175,20 +215,13 @@ def _launch(
     models: int = 12,
     seed: int = 7,
 ) -> int:
-    """Start the Collector first (it loads data while Textual starts), then the console."""
+    """Check the settings, then run the console on the already running Collector."""
     settings = _settings(args, loaded, demo=demo, context=context, models=models, seed=seed)
-    from govtui.fleet.client import CollectorClient
+    from govtui.ui.startup import check_settings
 
-    client = CollectorClient.start(_spec(settings, demo=demo, models=models, seed=seed))
-    try:
-        from govtui.ui.startup import check_settings
+    check_settings(settings)
+    from govtui.ui.app import GovtuiApp
 
-        check_settings(settings)
-        from govtui.ui.app import GovtuiApp
-
-        app = GovtuiApp(settings, client)
-        app.run()
-        return int(app.return_code or 0)
-    finally:
-        with contextlib.suppress(Exception):
-            client.close()
+    app = GovtuiApp(settings, client)
+    app.run()
+    return int(app.return_code or 0)

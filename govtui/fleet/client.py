@@ -9,15 +9,18 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import threading
+import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from govtui.fleet import wire
 from govtui.fleet.requests import Request, Shutdown
 
 if TYPE_CHECKING:
+    from govtui.analysis.results import ModelReport
     from govtui.config import LoadedConfig
 
 START_METHOD = "spawn"
@@ -25,15 +28,39 @@ START_METHOD = "spawn"
 
 @dataclass(frozen=True)
 class CollectorSpec:
-    """Everything the Collector process needs to build its sources (picklable)."""
+    """Everything the Collector process needs to build its sources (picklable).
 
-    loaded: LoadedConfig
+    The config is either given (`loaded`) or found by the Collector itself: the file at
+    `config_path`, else discovery when `discover` is set, else the demo config. Letting the
+    Collector load it means it can be started before the console has imported anything.
+    """
+
+    loaded: LoadedConfig | None = None
+    config_path: str | None = None
+    discover: bool = False
     demo: bool = False
     demo_models: int = 12
     demo_seed: int = 7
     state_dir: str | None = None
     at: float | None = None
     focus: str | None = None
+
+    def resolve(self) -> tuple[LoadedConfig, bool]:
+        """The config to run with, and whether the simulated fleet is the source."""
+        if self.loaded is not None:
+            return self.loaded, self.demo
+        from govtui.config import load_config, load_discovered
+
+        found: LoadedConfig | None = None
+        if self.config_path is not None:
+            found = load_config(Path(self.config_path))
+        elif self.discover:
+            found = load_discovered()
+        if found is not None:
+            return found, self.demo
+        from govtui.demo.config import demo_config
+
+        return demo_config(), True
 
 
 class CollectorClient:
@@ -88,10 +115,17 @@ class CollectorClient:
         try:
             if not self._connection.poll(timeout):
                 return None
-            data = self._connection.recv_bytes()
+            message = wire.loads(self._connection.recv_bytes())
+            if isinstance(message, wire.SnapshotHead):
+                models: list[ModelReport] = []
+                for _ in range(message.parts):
+                    time.sleep(0)  # between parts the console's event loop gets the GIL
+                    part = wire.loads(self._connection.recv_bytes())
+                    models.extend(part)  # type: ignore[arg-type]
+                return message.assemble(models)
         except (OSError, ValueError) as exc:
             raise EOFError(str(exc)) from None
-        return wire.loads(data)
+        return message
 
     def close(self, timeout: float = 3.0) -> None:
         """Ask the Collector to stop, then make sure it has."""

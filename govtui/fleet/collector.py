@@ -90,8 +90,8 @@ class Collector:
 
     def __init__(self, spec: CollectorSpec, emit: Emit) -> None:
         self.spec = spec
-        self.loaded = spec.loaded
-        self.config = spec.loaded.config
+        self.loaded, self.demo = spec.resolve()
+        self.config = self.loaded.config
         self.emit = emit
         self.at: datetime | None = (
             datetime.fromtimestamp(spec.at, tz=UTC) if spec.at is not None else None
@@ -160,17 +160,23 @@ class Collector:
             self.signals = UnavailableSource(self._signal_name(), _error_text(exc))
 
     def _signal_name(self) -> str:
-        return "demo" if self.spec.demo else self.signals.name
+        return "demo" if self.demo else self.signals.name
 
     def _open_registry(self) -> ModelRegistry:
-        if self.spec.demo:
+        if self.demo:
             return demo_registry(
                 self.state_dir, self.spec.demo_models, self.spec.demo_seed, self.at
             )
-        return configured_registry(self.loaded, self.state_dir, self.at)
+        return configured_registry(
+            self.loaded,
+            self.state_dir,
+            self.at,
+            demo_models=self.spec.demo_models,
+            demo_seed=self.spec.demo_seed,
+        )
 
     def _open_signals(self) -> SignalSource:
-        if not self.spec.demo:
+        if not self.demo:
             return signal_source(self.loaded)
         if self.registry is None:
             return UnavailableSource("demo", self.registry_error or "demo registry unavailable")
@@ -203,7 +209,7 @@ class Collector:
             self._spawn(self._send_snapshot())
         elif isinstance(request, SetEvaluationTime):
             self.at = datetime.fromtimestamp(request.at, tz=UTC) if request.at is not None else None
-            self._reopen = self.spec.demo
+            self._reopen = self.demo
             self.report = None
             self._force_all()
         elif isinstance(request, LineageRequest):
@@ -249,7 +255,13 @@ class Collector:
             now = time.monotonic()
             due = self.due_kinds(now)
             if due:
-                await self.refresh(due)
+                try:
+                    await self.refresh(due)
+                except Exception as exc:  # a bug must not stop the Collector: back off, say so
+                    log.exception("refresh failed")
+                    self.analysis_error = _error_text(exc)
+                    for kind in due:
+                        self.schedules[kind].failed(time.monotonic(), self.analysis_error)
                 await self._send_snapshot()
                 continue
             self.wake.clear()

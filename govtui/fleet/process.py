@@ -18,11 +18,16 @@ from govtui.fleet.requests import CollectorFailed, Shutdown
 if TYPE_CHECKING:
     from govtui.fleet.client import CollectorSpec
 
+COLLECTOR_NICENESS = 5
+
 
 def collector_main(spec: CollectorSpec, connection: Connection) -> None:
     """Run the Collector; report an unexpected failure to the console instead of dying silently."""
     # Ctrl+C belongs to the console, which stops the Collector itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # On a small bastion the console's first frame and keystrokes come before fetching.
+    with contextlib.suppress(OSError):
+        os.nice(COLLECTOR_NICENESS)
     logging.basicConfig(level=os.environ.get("GOVTUI_COLLECTOR_LOG", "WARNING").upper())
     try:
         asyncio.run(_serve(spec, connection))
@@ -43,7 +48,8 @@ async def _serve(spec: CollectorSpec, connection: Connection) -> None:
 
     def emit(message: object) -> None:
         try:
-            connection.send_bytes(wire.dumps(message))
+            for frame in wire.encode(message):
+                connection.send_bytes(frame)
         except (OSError, ValueError):
             collector.handle(Shutdown())  # the console is gone
 

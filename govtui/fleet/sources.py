@@ -168,7 +168,12 @@ def signal_source(loaded: LoadedConfig, *, demo_fleet: Any | None = None) -> Sig
 
 
 def configured_registry(
-    loaded: LoadedConfig, state_dir: Path, at: datetime | None
+    loaded: LoadedConfig,
+    state_dir: Path,
+    at: datetime | None,
+    *,
+    demo_models: int = 12,
+    demo_seed: int = 7,
 ) -> ModelRegistry:
     """The registry the config names: a YAML file, MLflow (when this build has it), or the demo's."""
     settings = loaded.config.sources.registry
@@ -183,7 +188,7 @@ def configured_registry(
             raise SourceError("registry", "the MLflow registry is not available in this build")
         registry: ModelRegistry = registry_class(settings)
         return registry
-    return demo_registry(state_dir, models=12, seed=7, at=at)
+    return demo_registry(state_dir, models=demo_models, seed=demo_seed, at=at)
 
 
 @dataclass

@@ -1,14 +1,23 @@
 """Encoding of messages between the Collector and the console.
 
-Pickle, with one rule: numpy and pandas scalars become plain Python values on the way out, so
-unpickling a snapshot in the console never imports numpy or pandas.
+Pickle, with two rules. Numpy and pandas scalars become plain Python values on the way out, so
+unpickling a snapshot in the console never imports numpy or pandas. And a large fleet snapshot
+travels as a head plus parts of MODELS_PER_PART models: unpickling holds the GIL, so the
+console's reader thread decodes one part at a time and lets the event loop run in between
+(1000 models in one piece would freeze the console for over 100 ms).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import pickle
 from typing import Any
+
+from govtui.analysis.results import ModelReport
+from govtui.fleet.snapshot import FleetSnapshot
+
+MODELS_PER_PART = 100
 
 _NUMPY_MODULES = ("numpy", "pandas")
 
@@ -52,3 +61,31 @@ def dumps(message: object) -> bytes:
 def loads(data: bytes) -> object:
     """Deserialise a message read from the pipe."""
     return pickle.loads(data)
+
+
+@dataclasses.dataclass(frozen=True)
+class SnapshotHead:
+    """A snapshot without its model reports; `parts` frames of reports follow it."""
+
+    snapshot: FleetSnapshot
+    parts: int
+
+    def assemble(self, models: list[ModelReport]) -> FleetSnapshot:
+        """The whole snapshot again."""
+        report = dataclasses.replace(self.snapshot.report, models=models)
+        return dataclasses.replace(self.snapshot, report=report)
+
+
+def encode(message: object) -> list[bytes]:
+    """The frames to send for one message (a large snapshot becomes a head and its parts)."""
+    if not isinstance(message, FleetSnapshot) or len(message.report.models) <= MODELS_PER_PART:
+        return [dumps(message)]
+    models = message.report.models
+    parts = [
+        models[start : start + MODELS_PER_PART] for start in range(0, len(models), MODELS_PER_PART)
+    ]
+    head = SnapshotHead(
+        dataclasses.replace(message, report=dataclasses.replace(message.report, models=[])),
+        len(parts),
+    )
+    return [dumps(head), *(dumps(part) for part in parts)]

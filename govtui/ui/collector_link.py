@@ -6,7 +6,7 @@ event loop; the worker only posts messages (thread-safe), the app applies them o
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from textual.worker import get_current_worker
 
@@ -41,7 +41,7 @@ class CollectorLink(Protocol):
         ...
 
 
-def read_forever(app: App[object], link: CollectorLink) -> None:
+def read_forever(app: App[Any], link: CollectorLink) -> None:
     """Worker body: post every message from the pipe to the app until cancelled or closed."""
     worker = get_current_worker()
     while not worker.is_cancelled:

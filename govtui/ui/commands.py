@@ -187,12 +187,11 @@ def complete(app: GovtuiApp, text: str) -> str | None:
         match = next((item for item in names if item.startswith(name)), None) if name else None
         if match is None:
             return None
-        command = COMMANDS[match]
-        return f":{match}{' ' if command.argument else ''}"
-    command = find(name)
-    if command is None or command.argument is None:
+        return f":{match}{' ' if COMMANDS[match].argument else ''}"
+    found = find(name)
+    if found is None or found.argument is None:
         return None
-    for choice in argument_choices(app, command.argument):
+    for choice in argument_choices(app, found.argument):
         if choice.startswith(partial_argument) and choice != partial_argument:
             return f":{name} {choice}"
     return None

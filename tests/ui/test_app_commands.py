@@ -171,8 +171,10 @@ async def test_command_palette_runs_the_same_commands(shared_collector: Any) -> 
         await pilot.press(*f"model {target}")
         await wait_for(
             pilot,
-            lambda: isinstance(app.screen, CommandPalette)
-            and app.screen.query_one(CommandList).option_count > 0,
+            lambda: (
+                isinstance(app.screen, CommandPalette)
+                and app.screen.query_one(CommandList).option_count > 0
+            ),
             what="palette hits",
         )
         first = app.screen.query_one(CommandList).get_option_at_index(0)
@@ -204,15 +206,18 @@ def test_parse_rejects_with_a_message(line: str, problem: str) -> None:
 
 def test_dangerous_commands_are_hidden_and_refused_when_read_only() -> None:
     calls: list[str] = []
-    command = commands.Command("zap", "test only", lambda app, arg: calls.append(arg), dangerous=True)
+    command = commands.Command(
+        "zap", "test only", lambda app, arg: calls.append(arg), dangerous=True
+    )
     commands.register(command)
     try:
         assert command in commands.available(read_only=False)
         assert command not in commands.available(read_only=True)
 
         class _App:
-            read_only = True
-            messages: list[str] = []
+            def __init__(self) -> None:
+                self.read_only = True
+                self.messages: list[str] = []
 
             def notify(self, message: str, **_: Any) -> None:
                 self.messages.append(message)

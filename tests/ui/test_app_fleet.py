@@ -121,9 +121,7 @@ def rows(names: list[str], value: str = "1") -> list[FleetRow]:
     return [
         FleetRow(
             name,
-            tuple(
-                Text(" " + (name if column.key == "model" else value)) for column in COLUMNS
-            ),
+            tuple(Text(" " + (name if column.key == "model" else value)) for column in COLUMNS),
             name,
         )
         for name in names

@@ -122,7 +122,14 @@ async def test_help_lists_the_bindings_of_the_screen_it_came_from(shared_collect
         await pilot.press("question_mark")
         screen = await wait_for_screen(pilot, HelpScreen)
         text = screen.copy_text()
-        for expected in ("Filter", "fleet.filter", "Runbook", "Refresh", ":model MODEL", ":at TIME"):
+        for expected in (
+            "Filter",
+            "fleet.filter",
+            "Runbook",
+            "Refresh",
+            ":model MODEL",
+            ":at TIME",
+        ):
             assert expected in text
         await pilot.press("escape")
         await wait_for_screen(pilot, FleetScreen)

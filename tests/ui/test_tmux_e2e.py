@@ -53,8 +53,17 @@ class Terminal:
             f"unset COLUMNS LINES; {exports} {shlex.join(command)}; echo GOVTUI-EXIT=$?; sleep 120"
         )
         self.tmux(
-            "new-session", "-d", "-x", str(WIDTH), "-y", str(HEIGHT), "-c", str(self.workdir),
-            "sh", "-c", script,
+            "new-session",
+            "-d",
+            "-x",
+            str(WIDTH),
+            "-y",
+            str(HEIGHT),
+            "-c",
+            str(self.workdir),
+            "sh",
+            "-c",
+            script,
         )
 
     def capture(self) -> bytes:
@@ -154,4 +163,6 @@ def test_walk_through_in_ascii_mode(terminal: Terminal, tmp_path: Path) -> None:
     raw = walk_through(terminal, tmp_path, term="xterm", ascii_mode=True)
     for index, screen in enumerate(raw):
         high = sorted({byte for byte in screen if byte >= 0x80})
-        assert not high, f"screen {index} has bytes {high[:8]}:\n{screen.decode('utf-8', 'replace')}"
+        assert not high, (
+            f"screen {index} has bytes {high[:8]}:\n{screen.decode('utf-8', 'replace')}"
+        )

@@ -15,6 +15,7 @@ from govtui.analysis.frames import Signals
 from govtui.analysis.health import model_status
 from govtui.config import LoadedConfig, parse_config
 from govtui.demo.config import demo_config
+from govtui.errors import SourceError
 from govtui.fleet.client import CollectorSpec
 from govtui.fleet.collector import Collector, read_audit_tail
 from govtui.fleet.requests import (
@@ -27,6 +28,7 @@ from govtui.fleet.requests import (
     RefreshNow,
     Resume,
     SetEvaluationTime,
+    Shutdown,
 )
 from govtui.fleet.schedule import Schedule
 from govtui.fleet.snapshot import FleetSnapshot
@@ -36,7 +38,6 @@ from govtui.fleet.sources import (
     UnavailableSource,
     signal_source,
 )
-from govtui.errors import SourceError
 
 AT = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 
@@ -242,7 +243,14 @@ async def test_csv_signals_are_read_through_the_collector(tmp_path: Path) -> Non
     rows = ["model,window,total,errors"] + [
         f"scorer,{window},100000,{errors}"
         for window, errors in (
-            ("5m", 5), ("30m", 5), ("1h", 5), ("2h", 5), ("6h", 5), ("1d", 5), ("3d", 5), ("30d", 5)
+            ("5m", 5),
+            ("30m", 5),
+            ("1h", 5),
+            ("2h", 5),
+            ("6h", 5),
+            ("1d", 5),
+            ("3d", 5),
+            ("30d", 5),
         )
     ]
     (signals_dir / "requests.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
@@ -375,8 +383,14 @@ async def test_lineage_and_audit_replies(tmp_path: Path) -> None:
 def test_audit_tail_skips_a_torn_line(tmp_path: Path) -> None:
     log = tmp_path / "audit.jsonl"
     records = [
-        {"seq": index, "time": "t", "actor": {"user": "ann", "host": "h"}, "action": "rollback",
-         "target": "m", "outcome": "ok"}
+        {
+            "seq": index,
+            "time": "t",
+            "actor": {"user": "ann", "host": "h"},
+            "action": "rollback",
+            "target": "m",
+            "outcome": "ok",
+        }
         for index in range(1, 6)
     ]
     log.write_text("\n".join(json.dumps(item) for item in records) + '\n{"seq": 6, "ti', "utf-8")
@@ -398,3 +412,24 @@ def test_specs_cross_the_process_boundary() -> None:
 
     spec = dataclasses.replace(demo_spec(Path("state")), focus="fraud-scorer")
     assert pickle.loads(pickle.dumps(spec)) == spec
+
+
+async def test_an_unexpected_error_in_a_refresh_does_not_stop_the_collector(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    sent: list[object] = []
+    collector = Collector(demo_spec(tmp_path), sent.append)
+
+    async def broken(kinds: list[str]) -> None:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(collector, "refresh", broken)
+    task = asyncio.create_task(collector.serve())
+    while not snapshots(sent):
+        await asyncio.sleep(0.01)
+    assert "RuntimeError: bug" in snapshots(sent)[-1].sources[0].message
+    assert collector.schedules["slo"].failures == 1, "backed off, not spinning"
+    collector.handle(Shutdown())
+    await asyncio.wait_for(task, 5)

@@ -62,12 +62,16 @@ def test_collector_reports_a_broken_registry_instead_of_dying(tmp_path: Path) ->
     )
     from govtui.config import load_config
 
-    client = CollectorClient.start(CollectorSpec(loaded=load_config(config), state_dir=str(tmp_path)))
+    client = CollectorClient.start(
+        CollectorSpec(loaded=load_config(config), state_dir=str(tmp_path))
+    )
     try:
         snapshot = receive_until(client, FleetSnapshot)
         assert isinstance(snapshot, FleetSnapshot)
         states = {state.name: state for state in snapshot.sources}
-        assert states["csv"].state == "down" and "signals directory not found" in states["csv"].message
+        assert (
+            states["csv"].state == "down" and "signals directory not found" in states["csv"].message
+        )
         assert states["registry"].state == "down"
         assert "registry.yaml" in states["registry"].message
     finally:
@@ -124,3 +128,23 @@ def test_decoding_a_snapshot_imports_neither_numpy_nor_pandas(tmp_path: Path) ->
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_a_large_snapshot_travels_in_parts_and_arrives_whole(tmp_path: Path) -> None:
+    spec = CollectorSpec(
+        loaded=demo_config(), demo=True, demo_models=250, state_dir=str(tmp_path), at=AT
+    )
+    client = CollectorClient.start(spec)
+    try:
+        snapshot = receive_until(client, FleetSnapshot)
+        assert isinstance(snapshot, FleetSnapshot)
+        assert len(snapshot.report.models) == 250
+        assert [m.sort_key() for m in snapshot.report.models] == sorted(
+            m.sort_key() for m in snapshot.report.models
+        )
+    finally:
+        client.close()
+    frames = wire.encode(snapshot)
+    assert len(frames) == 1 + 3, "a head and three parts of at most 100 models"
+    head = wire.loads(frames[0])
+    assert isinstance(head, wire.SnapshotHead) and head.snapshot.report.models == []

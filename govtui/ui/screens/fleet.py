@@ -14,7 +14,7 @@ from textual.widgets import Static
 
 from govtui.analysis.results import ModelReport
 from govtui.ui.bindings import FLEET_BINDINGS, SCREEN_BINDINGS
-from govtui.ui.render.fleet_rows import FleetRow, fleet_rows, fleet_text
+from govtui.ui.render.fleet_rows import FleetRow, FleetRowBuilder, fleet_text
 from govtui.ui.render.model_text import Palette, status_word
 from govtui.ui.screens.base import GovtuiScreen
 from govtui.ui.widgets.command_line import PromptScreen, open_prompt
@@ -83,6 +83,7 @@ class FleetScreen(GovtuiScreen):
         super().__init__()
         self.filter = NO_FILTER
         self.rows: list[FleetRow] = []
+        self.row_builder = FleetRowBuilder()
         self.generation = -1  # nothing shown yet (a cached snapshot is generation 0)
         self.palette = Palette()
 
@@ -120,7 +121,7 @@ class FleetScreen(GovtuiScreen):
     def apply_snapshot(self, snapshot: Any) -> None:
         """Diff the snapshot's rows into the table."""
         self.generation = snapshot.generation
-        self.rows = fleet_rows(snapshot, self.palette)
+        self.rows = self.row_builder.rows(snapshot, self.palette)
         self._show()
         self._summarise(snapshot)
 

@@ -113,7 +113,7 @@ class FleetTable(DataTable[Text]):
 
     def _update_row(self, row: FleetRow, before: tuple[Text, ...]) -> None:
         for column, old, new in zip(COLUMNS, before, row.cells, strict=True):
-            if old != new:
+            if old is not new and old != new:
                 grow = cell_len(new.plain) > self.columns[ColumnKey(column.key)].content_width
                 self.update_cell(row.key, column.key, new, update_width=grow)
                 self.cells_updated += 1
