@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -406,32 +407,49 @@ class _LineLoader(yaml.SafeLoader):
     """SafeLoader that remembers the line of every mapping key and sequence item."""
 
 
+def yaml_problem(exc: yaml.YAMLError) -> tuple[int, str]:
+    """The 1-based line of a YAML syntax error and what is wrong there, on one line."""
+    mark = getattr(exc, "problem_mark", None)
+    line = mark.line + 1 if mark is not None else 1
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    return line, problem
+
+
+def key_lines(node: yaml.Node | None) -> dict[tuple[Any, ...], int]:
+    """Map each key path of a composed YAML document (mapping keys, sequence indexes) to its
+    1-based line; iterative, so a deeply nested document cannot exhaust the stack."""
+    lines: dict[tuple[Any, ...], int] = {}
+    if node is None:
+        return lines
+    # Entries are (node, its path, the line of the key or item that names it); popped in
+    # document order, so a repeated key leaves the lines of its last occurrence (as the data).
+    stack: list[tuple[yaml.Node, tuple[Any, ...], int | None]] = [(node, (), None)]
+    while stack:
+        current, path, named_at = stack.pop()
+        if named_at is not None:
+            lines[path] = named_at
+        lines.setdefault(path, current.start_mark.line + 1)
+        children: list[tuple[yaml.Node, tuple[Any, ...], int | None]] = []
+        if isinstance(current, yaml.MappingNode):
+            for key_node, value_node in current.value:
+                children.append((value_node, (*path, key_node.value), key_node.start_mark.line + 1))
+        elif isinstance(current, yaml.SequenceNode):
+            for index, item in enumerate(current.value):
+                children.append((item, (*path, index), item.start_mark.line + 1))
+        stack.extend(reversed(children))
+    return lines
+
+
 def _compose_lines(text: str, file_label: str) -> tuple[Any, dict[tuple[Any, ...], int]]:
     """Parse YAML safely and map each key path to its 1-based line."""
-    lines: dict[tuple[Any, ...], int] = {}
     try:
         node = yaml.compose(text, Loader=_LineLoader)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else 1
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        line, problem = yaml_problem(exc)
         raise ConfigError(f"{file_label}:{line}: invalid YAML: {problem}") from None
     if node is None:
-        return {}, lines
-
-    def walk(current: yaml.Node, path: tuple[Any, ...]) -> None:
-        lines.setdefault(path, current.start_mark.line + 1)
-        if isinstance(current, yaml.MappingNode):
-            for key_node, value_node in current.value:
-                key = key_node.value
-                lines[(*path, key)] = key_node.start_mark.line + 1
-                walk(value_node, (*path, key))
-        elif isinstance(current, yaml.SequenceNode):
-            for index, item in enumerate(current.value):
-                lines[(*path, index)] = item.start_mark.line + 1
-                walk(item, (*path, index))
-
-    walk(node, ())
+        return {}, {}
+    lines = key_lines(node)
     try:
         data = yaml.load(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
@@ -439,7 +457,8 @@ def _compose_lines(text: str, file_label: str) -> tuple[Any, dict[tuple[Any, ...
     return data, lines
 
 
-def _line_for(lines: dict[tuple[Any, ...], int], loc: tuple[Any, ...]) -> int:
+def line_for(lines: Mapping[tuple[Any, ...], int], loc: tuple[Any, ...]) -> int:
+    """The line of the longest prefix of `loc` that `lines` knows, else of the document."""
     path = tuple(loc)
     while path:
         if path in lines:
@@ -448,7 +467,8 @@ def _line_for(lines: dict[tuple[Any, ...], int], loc: tuple[Any, ...]) -> int:
     return lines.get((), 1)
 
 
-def _format_loc(loc: tuple[Any, ...]) -> str:
+def format_loc(loc: tuple[Any, ...]) -> str:
+    """A key path as `a.b[0].c`, or `(top level)` when empty."""
     parts: list[str] = []
     for item in loc:
         if isinstance(item, int):
@@ -458,7 +478,7 @@ def _format_loc(loc: tuple[Any, ...]) -> str:
     return "".join(parts) or "(top level)"
 
 
-def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+def clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
     """Drop pydantic's union/function tags so the path matches the YAML keys."""
     return tuple(
         part
@@ -467,7 +487,8 @@ def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
     )
 
 
-def _describe(error: dict[str, Any]) -> str:
+def describe_error(error: Mapping[str, Any]) -> str:
+    """A pydantic error as a short problem: unknown key, missing key, or pydantic's message."""
     kind = error.get("type", "")
     if kind == "extra_forbidden":
         return "unknown key"
@@ -489,10 +510,10 @@ def parse_config(text: str, file_label: str = "<config>") -> Config:
         return Config.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        loc = _clean_loc(tuple(first.get("loc", ())))
-        line = _line_for(lines, loc)
+        loc = clean_loc(tuple(first.get("loc", ())))
+        line = line_for(lines, loc)
         raise ConfigError(
-            f"{file_label}:{line}: {_format_loc(loc)}: {_describe(dict(first))}"
+            f"{file_label}:{line}: {format_loc(loc)}: {describe_error(dict(first))}"
         ) from None
 
 

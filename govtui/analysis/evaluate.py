@@ -37,6 +37,7 @@ from govtui.analysis.results import (
     FleetReport,
     ModelReport,
     QualityResult,
+    Severity,
     SloResult,
     Status,
     Violation,
@@ -63,6 +64,29 @@ class _SourceProblems:
     violations: list[list[Violation]]
     absent: set[str] = field(default_factory=set)
     warnings: list[str] = field(default_factory=list)
+
+    def source_down(
+        self,
+        index: int,
+        signal: str,
+        severity: Severity,
+        message: str,
+        *,
+        value: float | None = None,
+        threshold: float | None = None,
+    ) -> None:
+        """Mark `signal` as affected for model `index`, with the source_down violation saying why."""
+        self.affected[index].add(signal)
+        self.violations[index].append(
+            Violation(
+                check="source_down",
+                subject=signal,
+                value=value,
+                threshold=threshold,
+                severity=severity,
+                message=message,
+            )
+        )
 
 
 def _percent(value: float) -> str:
@@ -94,17 +118,7 @@ def _source_problems(
             problems.warnings.append(f"{signal} source failed: {first_line}")
             continue
         for index in range(len(models)):
-            problems.affected[index].add(signal)
-            problems.violations[index].append(
-                Violation(
-                    check="source_down",
-                    subject=signal,
-                    value=None,
-                    threshold=None,
-                    severity="crit",
-                    message=f"{signal} source failed: {first_line}",
-                )
-            )
+            problems.source_down(index, signal, "crit", f"{signal} source failed: {first_line}")
     freshness = signals.freshness
     if freshness is None or len(freshness) == 0 or not models:
         return problems
@@ -125,17 +139,14 @@ def _source_problems(
         signal = str(signal_names[group_signal[position]])
         if signal not in SIGNAL_CHECKS or signal in problems.affected[index]:
             continue  # display-only signals gate nothing; a failed source already said so
-        problems.affected[index].add(signal)
         seconds = float(age[position])
-        problems.violations[index].append(
-            Violation(
-                check="source_down",
-                subject=signal,
-                value=seconds,
-                threshold=limit,
-                severity="warn",
-                message=f"no samples from {signal} for {_age_text(seconds)}",
-            )
+        problems.source_down(
+            index,
+            signal,
+            "warn",
+            f"no samples from {signal} for {_age_text(seconds)}",
+            value=seconds,
+            threshold=limit,
         )
     return problems
 

@@ -1,7 +1,9 @@
 """The interactive console: `govtui` (config, else the demo fleet) and `govtui demo`.
 
-Imports stay lazy: the Collector process is spawned before Textual is imported, so it loads its
-data while the console starts.
+Imports stay lazy: the Collector process is started before Textual is imported, so it loads its
+data while the console starts. It is forked from this still single-threaded process after the
+modules both processes need are imported once (`SHARED_MODULES`), so it starts without an
+interpreter start-up or a second pydantic import.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ if TYPE_CHECKING:
     from govtui.ui.settings import ConsoleSettings
 
 NO_CONFIG_CONTEXT = "demo fleet (no config found)"
+# Imported before the Collector is forked: both processes need them (none imports pandas).
+SHARED_MODULES = ("asyncio", "govtui.config", "govtui.timeutil")
 MAX_DEMO_MODELS = 5000
 
 EPILOG = """\
@@ -163,10 +167,15 @@ def _spec(
 
 @contextlib.contextmanager
 def _collector(spec: CollectorSpec) -> Iterator[CollectorClient]:
-    """The Collector process, started before anything heavy is imported, stopped on the way out."""
-    from govtui.fleet.client import CollectorClient
+    """The Collector process, started before Textual is imported, stopped on the way out."""
+    from govtui.fleet.client import FORK_METHOD, START_METHOD, CollectorClient, fork_is_safe
 
-    client = CollectorClient.start(spec)
+    method = START_METHOD
+    if fork_is_safe():
+        for name in SHARED_MODULES:
+            importlib.import_module(name)
+        method = FORK_METHOD
+    client = CollectorClient.start(spec, method=method)
     try:
         yield client
     finally:

@@ -37,8 +37,7 @@ def register(subparsers: Any) -> None:
         "the start of every window the demo config evaluates at --end.",
     )
     backfill.add_argument("--out", metavar="FILE", required=True, help="OpenMetrics file to write")
-    backfill.add_argument("--models", type=int, default=12, help="fleet size (default 12)")
-    backfill.add_argument("--seed", type=int, default=7, help="fleet seed (default 7)")
+    _add_fleet_options(backfill)
     backfill.add_argument(
         "--hours", type=float, default=31 * 24, help="history to write (default 744 = 31 days)"
     )
@@ -53,10 +52,15 @@ def register(subparsers: Any) -> None:
     )
     serve.add_argument("--port", type=int, required=True, help="TCP port (0 picks a free one)")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")
-    serve.add_argument("--models", type=int, default=12, help="fleet size (default 12)")
-    serve.add_argument("--seed", type=int, default=7, help="fleet seed (default 7)")
+    _add_fleet_options(serve)
     serve.set_defaults(func=run_serve)
     parser.set_defaults(func=_missing_action(parser))
+
+
+def _add_fleet_options(parser: argparse.ArgumentParser) -> None:
+    """The simulated fleet's size and seed, the same for every action."""
+    parser.add_argument("--models", type=int, default=12, help="fleet size (default 12)")
+    parser.add_argument("--seed", type=int, default=7, help="fleet seed (default 7)")
 
 
 def _missing_action(parser: argparse.ArgumentParser) -> Any:

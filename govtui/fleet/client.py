@@ -1,7 +1,10 @@
 """The console's handle on the Collector process: start it, send requests, receive messages.
 
-The Collector is started with the 'spawn' method: the console runs threads (Textual), and
-forking a threaded process can deadlock the child. Nothing here imports pandas.
+The Collector is started with the 'spawn' method by default: the console runs threads
+(Textual), and forking a threaded process can deadlock the child. The command line starts it
+before any thread exists and asks for 'fork' (see `fork_is_safe`): the child then skips an
+interpreter start and inherits the modules the parent has already imported. Nothing here
+imports pandas.
 """
 
 from __future__ import annotations
@@ -24,6 +27,12 @@ if TYPE_CHECKING:
     from govtui.config import LoadedConfig
 
 START_METHOD = "spawn"
+FORK_METHOD = "fork"
+
+
+def fork_is_safe() -> bool:
+    """Whether this process may fork the Collector: the platform can, and no thread runs yet."""
+    return FORK_METHOD in multiprocessing.get_all_start_methods() and threading.active_count() == 1
 
 
 @dataclass(frozen=True)
@@ -63,6 +72,15 @@ class CollectorSpec:
         return demo_config(), True
 
 
+def _forked_main(spec: CollectorSpec, connection: Connection, parent_end: Connection) -> None:
+    """A forked child holds the console's end of the pipe too; close it, so the Collector sees
+    the pipe close (and stops) when the console dies."""
+    from govtui.fleet.process import collector_main
+
+    parent_end.close()
+    collector_main(spec, connection)
+
+
 class CollectorClient:
     """The parent end of the pipe to a running Collector process."""
 
@@ -73,14 +91,24 @@ class CollectorClient:
         self._closed = threading.Event()
 
     @classmethod
-    def start(cls, spec: CollectorSpec) -> CollectorClient:
-        """Spawn the Collector process; it starts fetching at once."""
+    def start(cls, spec: CollectorSpec, *, method: str = START_METHOD) -> CollectorClient:
+        """Start the Collector process; it starts fetching at once.
+
+        `method` is a multiprocessing start method; 'fork' only while `fork_is_safe()`.
+        """
         from govtui.fleet.process import collector_main
 
-        context = multiprocessing.get_context(START_METHOD)
+        if method == FORK_METHOD and not fork_is_safe():
+            method = START_METHOD
+        context = multiprocessing.get_context(method)
         parent_end, child_end = context.Pipe(duplex=True)
+        target, args = (
+            (_forked_main, (spec, child_end, parent_end))
+            if method == FORK_METHOD
+            else (collector_main, (spec, child_end))
+        )
         process = context.Process(  # type: ignore[attr-defined]
-            target=collector_main, args=(spec, child_end), name="govtui-collector", daemon=True
+            target=target, args=args, name="govtui-collector", daemon=True
         )
         process.start()
         child_end.close()

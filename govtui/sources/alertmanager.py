@@ -5,19 +5,15 @@ Returns plain `SourceAlert`s; the fleet layer turns them into what the console s
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote as url_quote
 
-import httpx
-
 from govtui.config import AlertmanagerConfig, LoadedConfig
 from govtui.errors import SourceError
-from govtui.sources.http import DEFAULT_MAX_RESPONSE_BYTES, HttpSource, Sleep
+from govtui.sources.http import HttpClient
 from govtui.sources.prometheus import PrometheusClient
 from govtui.timeutil import format_instant
 
@@ -59,9 +55,26 @@ def _text_map(raw: Any) -> dict[str, str]:
     return {str(key): str(value) for key, value in raw.items()}
 
 
-def _alert_from_alertmanager(item: Mapping[str, Any]) -> SourceAlert:
+def _labelled_alert(
+    item: Mapping[str, Any], *, state: str, starts_at: Any, source: str
+) -> SourceAlert:
+    """An alert from what both backends carry alike: its labels and annotations."""
     labels = _text_map(item.get("labels"))
     annotations = _text_map(item.get("annotations"))
+    return SourceAlert(
+        name=labels.get("alertname", ""),
+        model=labels.get("model") or None,
+        severity=labels.get("severity", ""),
+        state=state,
+        summary=annotations.get("summary", annotations.get("description", "")),
+        starts_at=str(starts_at or ""),
+        runbook=labels.get("runbook", annotations.get("runbook_url", "")),
+        labels=tuple(sorted(labels.items())),
+        source=source,
+    )
+
+
+def _alert_from_alertmanager(item: Mapping[str, Any]) -> SourceAlert:
     status = item.get("status") if isinstance(item.get("status"), dict) else {}
     assert isinstance(status, dict)
     silenced_by = tuple(str(s) for s in status.get("silencedBy") or () if s)
@@ -72,77 +85,30 @@ def _alert_from_alertmanager(item: Mapping[str, Any]) -> SourceAlert:
     shown_state = "silenced" if silenced else "inhibited" if inhibited else "firing"
     if state == "unprocessed":
         shown_state = "unprocessed"
-    return SourceAlert(
-        name=labels.get("alertname", ""),
-        model=labels.get("model") or None,
-        severity=labels.get("severity", ""),
-        state=shown_state,
+    alert = _labelled_alert(item, state=shown_state, starts_at=item.get("startsAt"), source=SOURCE)
+    return replace(
+        alert,
         silenced=silenced,
         inhibited=inhibited,
-        summary=annotations.get("summary", annotations.get("description", "")),
-        starts_at=str(item.get("startsAt") or ""),
-        runbook=labels.get("runbook", annotations.get("runbook_url", "")),
-        labels=tuple(sorted(labels.items())),
-        source=SOURCE,
         fingerprint=str(item.get("fingerprint") or ""),
         silenced_by=silenced_by,
     )
 
 
 def _alert_from_prometheus(item: Mapping[str, Any]) -> SourceAlert:
-    labels = _text_map(item.get("labels"))
-    annotations = _text_map(item.get("annotations"))
-    return SourceAlert(
-        name=labels.get("alertname", ""),
-        model=labels.get("model") or None,
-        severity=labels.get("severity", ""),
-        state=str(item.get("state") or "firing"),
-        summary=annotations.get("summary", annotations.get("description", "")),
-        starts_at=str(item.get("activeAt") or ""),
-        runbook=labels.get("runbook", annotations.get("runbook_url", "")),
-        labels=tuple(sorted(labels.items())),
-        source="prometheus",
-    )
+    state = str(item.get("state") or "firing")
+    return _labelled_alert(item, state=state, starts_at=item.get("activeAt"), source="prometheus")
 
 
-class AlertmanagerClient:
+class AlertmanagerClient(HttpClient[AlertmanagerConfig]):
     """Alerts (with their silenced/inhibited state) and silences over Alertmanager's API v2."""
 
-    def __init__(
-        self,
-        config: AlertmanagerConfig,
-        *,
-        transport: httpx.AsyncBaseTransport | None = None,
-        base_dir: Path | None = None,
-        sleep: Sleep = asyncio.sleep,
-        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
-    ) -> None:
-        self._http = HttpSource(
-            SOURCE,
-            config,
-            base_dir=base_dir,
-            transport=transport,
-            sleep=sleep,
-            max_response_bytes=max_response_bytes,
-        )
-
-    def __repr__(self) -> str:
-        return f"AlertmanagerClient(url={self._http.display_url!r})"
-
-    async def __aenter__(self) -> AlertmanagerClient:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        """Close the connection pool."""
-        await self._http.aclose()
+    SOURCE = SOURCE
 
     async def alerts(self) -> list[SourceAlert]:
         """Every alert Alertmanager holds: active, silenced and inhibited."""
         params = {"active": "true", "silenced": "true", "inhibited": "true"}
-        data = await self._json("GET", "/api/v2/alerts", params=params, what="alerts")
+        data = await self._http.request_json("GET", "/api/v2/alerts", params=params, what="alerts")
         if not isinstance(data, list):
             raise self._http.error("unexpected response shape on alerts: not a list")
         return [_alert_from_alertmanager(item) for item in data if isinstance(item, dict)]
@@ -174,7 +140,9 @@ class AlertmanagerClient:
             "createdBy": created_by,
             "comment": comment,
         }
-        data = await self._json("POST", "/api/v2/silences", json_body=body, what="create silence")
+        data = await self._http.request_json(
+            "POST", "/api/v2/silences", json_body=body, what="create silence"
+        )
         silence_id = data.get("silenceID") if isinstance(data, dict) else None
         if not silence_id:
             raise self._http.error("Alertmanager did not return a silence id")
@@ -182,7 +150,7 @@ class AlertmanagerClient:
 
     async def silences(self) -> list[dict[str, Any]]:
         """Every silence (active, pending, expired) as Alertmanager returns it."""
-        data = await self._json("GET", "/api/v2/silences", what="silences")
+        data = await self._http.request_json("GET", "/api/v2/silences", what="silences")
         if not isinstance(data, list):
             raise self._http.error("unexpected response shape on silences: not a list")
         return [item for item in data if isinstance(item, dict)]
@@ -193,22 +161,6 @@ class AlertmanagerClient:
         response = await self._http.request("DELETE", path, what="expire silence")
         if response.status >= 300:
             raise self._http.status_error(response, "expire silence")
-
-    async def _json(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, str] | None = None,
-        json_body: Any = None,
-        what: str,
-    ) -> Any:
-        response = await self._http.request(
-            method, path, params=params, json_body=json_body, what=what
-        )
-        if response.status >= 300:
-            raise self._http.status_error(response, what)
-        return self._http.decode_json(response, what)
 
 
 async def prometheus_alerts(client: PrometheusClient) -> list[SourceAlert]:

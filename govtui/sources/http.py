@@ -17,7 +17,7 @@ import ssl
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, Self, TypeVar
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 import httpx
@@ -342,6 +342,24 @@ class HttpSource:
             retryable=response.status in RETRY_STATUSES,
         )
 
+    async def request_json(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        form: Mapping[str, str] | None = None,
+        json_body: Any = None,
+        what: str,
+    ) -> Any:
+        """Send a request and return its JSON body; a non-2xx status becomes a SourceError."""
+        response = await self.request(
+            method, path, params=params, form=form, json_body=json_body, what=what
+        )
+        if response.status >= 300:
+            raise self.status_error(response, what)
+        return self.decode_json(response, what)
+
     def decode_json(self, response: HttpResponse, what: str) -> Any:
         """The JSON body, or a SourceError saying how the body is broken."""
         if not response.body:
@@ -359,6 +377,52 @@ class HttpSource:
                 f"invalid JSON in response to {what} ({kind} at char {exc.pos}"  # type: ignore[attr-defined]
                 f"{looks_like}): {_body_excerpt(response.body)}"
             ) from None
+
+
+ConfigT = TypeVar("ConfigT", bound=HttpSourceConfig)
+
+
+class HttpClient(Generic[ConfigT]):
+    """Base of a backend's API client: owns one HttpSource and closes it on exit.
+
+    Subclasses name their backend in `SOURCE` and may pick an HttpSource subclass in
+    `HTTP_CLASS` (to read a backend's own error envelope, say).
+    """
+
+    SOURCE: str
+    HTTP_CLASS: type[HttpSource] = HttpSource
+
+    def __init__(
+        self,
+        config: ConfigT,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        base_dir: Path | None = None,
+        sleep: Sleep = asyncio.sleep,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+    ) -> None:
+        self.config = config
+        self._http = self.HTTP_CLASS(
+            self.SOURCE,
+            config,
+            base_dir=base_dir,
+            transport=transport,
+            sleep=sleep,
+            max_response_bytes=max_response_bytes,
+        )
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(url={self._http.display_url!r})"
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -8,20 +8,17 @@ results so the console can show them.
 
 from __future__ import annotations
 
-import asyncio
+import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-import httpx
-
 from govtui.config import PrometheusConfig
 from govtui.errors import SourceError
-from govtui.sources.http import DEFAULT_MAX_RESPONSE_BYTES, HttpResponse, HttpSource, Sleep
+from govtui.sources.http import HttpClient, HttpResponse, HttpSource
 
 SOURCE = "prometheus"
 QUERY_EXCERPT_CHARS = 80
@@ -86,67 +83,36 @@ class _PrometheusHttp(HttpSource):
     """HttpSource that reads Prometheus's error envelope out of error statuses."""
 
     def status_error(self, response: HttpResponse, what: str) -> SourceError:
-        envelope = _error_envelope(response)
-        if envelope is None:
+        try:
+            data = json.loads(response.body)
+        except (ValueError, UnicodeDecodeError):
+            data = None
+        error = _api_error(data, what)
+        if error is None:
             return super().status_error(response, what)
-        error_type, error = envelope
         retryable = response.status >= 500 or response.status == 429
-        return self.error(f"{error_type}: {error} in {what}", retryable=retryable)
+        return self.error(error, retryable=retryable)
 
 
-def _error_envelope(response: HttpResponse) -> tuple[str, str] | None:
-    import json
-
-    try:
-        data = json.loads(response.body)
-    except (ValueError, UnicodeDecodeError):
-        return None
+def _api_error(data: Any, what: str) -> str | None:
+    """The message of an API error envelope (`status: error`), None for anything else."""
     if not isinstance(data, dict) or data.get("status") != "error":
         return None
     error_type = str(data.get("errorType") or "error")
     error = " ".join(str(data.get("error") or "no detail given").split())
-    return error_type, error
+    return f"{error_type}: {error} in {what}"
 
 
-class PrometheusClient:
+class PrometheusClient(HttpClient[PrometheusConfig]):
     """Instant and range queries, alerts and build info over the Prometheus HTTP API."""
 
-    def __init__(
-        self,
-        config: PrometheusConfig,
-        *,
-        transport: httpx.AsyncBaseTransport | None = None,
-        base_dir: Path | None = None,
-        sleep: Sleep = asyncio.sleep,
-        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
-    ) -> None:
-        self.config = config
-        self._http = _PrometheusHttp(
-            SOURCE,
-            config,
-            base_dir=base_dir,
-            transport=transport,
-            sleep=sleep,
-            max_response_bytes=max_response_bytes,
-        )
-
-    def __repr__(self) -> str:
-        return f"PrometheusClient(url={self._http.display_url!r})"
+    SOURCE = SOURCE
+    HTTP_CLASS = _PrometheusHttp
 
     @property
     def display_url(self) -> str:
         """The base URL without credentials, for status lines."""
         return self._http.display_url
-
-    async def __aenter__(self) -> PrometheusClient:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        """Close the connection pool."""
-        await self._http.aclose()
 
     async def query(self, promql: str, at: datetime | float | None = None) -> QueryResult:
         """Evaluate an instant query at `at` (server time when None)."""
@@ -209,18 +175,14 @@ class PrometheusClient:
             long_query = len(urlencode(params)) > self.config.post_threshold
             method = "POST" if long_query else "GET"
         if method == "POST":
-            response = await self._http.request("POST", path, form=params, what=what)
+            body = await self._http.request_json("POST", path, form=params, what=what)
         else:
-            response = await self._http.request("GET", path, params=params or None, what=what)
-        if response.status >= 300:
-            raise self._http.status_error(response, what)
-        body = self._http.decode_json(response, what)
+            body = await self._http.request_json("GET", path, params=params or None, what=what)
         if not isinstance(body, dict):
             raise self._http.error(f"unexpected response shape on {what}: not a JSON object")
-        if body.get("status") == "error":
-            error_type = str(body.get("errorType") or "error")
-            error = " ".join(str(body.get("error") or "no detail given").split())
-            raise self._http.error(f"{error_type}: {error} in {what}")
+        error = _api_error(body, what)
+        if error is not None:
+            raise self._http.error(error)
         if body.get("status") != "success" or "data" not in body:
             raise self._http.error(
                 f"unexpected response shape on {what}: no success status with data"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import math
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -23,6 +23,7 @@ from govtui.analysis.frames import FRAME_COLUMNS, Signals
 from govtui.config import BURN_WINDOWS, Config, LoadedConfig, PrometheusConfig, WindowConfig
 from govtui.errors import ConfigError, SourceError
 from govtui.sources import promql
+from govtui.sources.files import frame_models, signals_from_frames
 from govtui.sources.prometheus import PrometheusClient, QueryResult, RangeResult, Sample
 from govtui.timeutil import format_duration, parse_duration
 
@@ -194,17 +195,16 @@ class PrometheusSignalSource:
         self, name: str, window: _Window | None, at: datetime, matchers: str | None = None
     ) -> str:
         """One query filled in for one window."""
-        chosen = matchers if matchers is not None else self.matchers
-        values = {
-            "prefix": self.prefix,
-            "matchers": chosen,
-            "selector": "{" + chosen + "}",
-            "at": f"{at.timestamp():.0f}",
-        }
+        values = {**self._selection(matchers), "at": f"{at.timestamp():.0f}"}
         if window is not None:
             values["window"] = window.range
             values["offset"] = window.modifier
         return promql.render(self.template(name), values, name=name)
+
+    def _selection(self, matchers: str | None = None) -> dict[str, str]:
+        """The placeholders for the metric prefix and the selected models (all when None)."""
+        chosen = matchers if matchers is not None else self.matchers
+        return {"prefix": self.prefix, "matchers": chosen, "selector": "{" + chosen + "}"}
 
     def batched(
         self, name: str, windows: Iterable[_Window], at: datetime, matchers: str | None = None
@@ -301,9 +301,7 @@ class PrometheusSignalSource:
                         promql.render(
                             self.template("oldest_sample"),
                             {
-                                "prefix": self.prefix,
-                                "matchers": self.matchers,
-                                "selector": "{" + self.matchers + "}",
+                                **self._selection(),
                                 "window": window.range,
                                 "step": step,
                                 "at": f"{at.timestamp():.0f}",
@@ -323,14 +321,11 @@ class PrometheusSignalSource:
                     _Window("current", *promql.window_modifier(current, at)),
                     _Window("reference", *promql.window_modifier(reference, at)),
                 ]
-                plan[f"feature_buckets:{index}"] = (
-                    "feature_bins",
-                    self.batched("feature_buckets", windows, at, matchers),
-                )
-                plan[f"feature_categories:{index}"] = (
-                    "feature_bins",
-                    self.batched("feature_categories", windows, at, matchers),
-                )
+                for name in ("feature_buckets", "feature_categories"):
+                    plan[f"{name}:{index}"] = (
+                        "feature_bins",
+                        self.batched(name, windows, at, matchers),
+                    )
         if "outcomes" in wanted:
             for index, (spec, matchers) in enumerate(self._groups(self._outcome_key).items()):
                 fairness_window, reference, delay = spec
@@ -344,14 +339,11 @@ class PrometheusSignalSource:
                     _Window(current.tag, current.range, promql.shift_modifier("", delay_seconds)),
                     windows[1],
                 ]
-                plan[f"predictions:{index}"] = (
-                    "outcomes",
-                    self.batched("predictions", windows, at, matchers),
-                )
-                plan[f"labeled_predictions:{index}"] = (
-                    "outcomes",
-                    self.batched("labeled_predictions", labelled, at, matchers),
-                )
+                for name, batch in (("predictions", windows), ("labeled_predictions", labelled)):
+                    plan[f"{name}:{index}"] = (
+                        "outcomes",
+                        self.batched(name, batch, at, matchers),
+                    )
         if "freshness" in wanted:
             plan["last_seen"] = ("freshness", self._freshness_query("last_seen", self.matchers, at))
         if "series" in wanted:
@@ -369,10 +361,10 @@ class PrometheusSignalSource:
             query = promql.render(
                 self.template(name),
                 {
+                    # "metric" right after "prefix" (which the selection sets again, in place).
                     "prefix": self.prefix,
                     "metric": self.prefix + metric,
-                    "matchers": matchers,
-                    "selector": "{" + matchers + "}",
+                    **self._selection(matchers),
                     "window": FRESHNESS_LOOKBACK,
                     "step": step,
                     "at": f"{at.timestamp():.0f}",
@@ -434,7 +426,6 @@ class PrometheusSignalSource:
         failed = {kind: str(error) for kind, error in gathered.errors.items()}
         results = gathered.results
         skipped = _NonFinite()
-        models: set[str] = set()
         frames: dict[str, pd.DataFrame | None] = dict.fromkeys(SIGNAL_KINDS)
 
         coverage = self._coverage(at, results.get("oldest_sample"), skipped)
@@ -450,27 +441,14 @@ class PrometheusSignalSource:
             frames["freshness"] = self._freshness(results.get("last_seen"), skipped)
         if "series" in wanted and "series" not in failed:
             frames["series"] = self._series(results)
-        for frame in frames.values():
-            if frame is not None and len(frame):
-                models.update(str(name) for name in frame["model"].unique())
-        models.update(self.config.models.include)
+        models = frame_models(frames) | set(self.config.models.include)
         selected = sorted(name for name in models if self.config.models.selects(name))
         if skipped.count:
             warnings.append(
                 f"prometheus: ignored {skipped.count} NaN/Inf sample values "
                 f"({', '.join(sorted(skipped.queries))})"
             )
-        return Signals(
-            models=selected,
-            requests=frames["requests"],
-            latency=frames["latency"],
-            feature_bins=frames["feature_bins"],
-            outcomes=frames["outcomes"],
-            series=frames["series"],
-            freshness=frames["freshness"],
-            failed=failed,
-            warnings=warnings,
-        )
+        return signals_from_frames(selected, frames, failed=failed, warnings=warnings)
 
     def _coverage(
         self, at: datetime, result: QueryResult | None, skipped: _NonFinite
@@ -577,15 +555,12 @@ class PrometheusSignalSource:
         numeric: dict[tuple[str, str], dict[str, dict[float, tuple[str, float]]]] = {}
         categories: dict[tuple[str, str], dict[str, dict[str, float]]] = {}
         for index, key in enumerate(groups):
-            bucket_result = results.get(f"feature_buckets:{index}")
-            for sample in bucket_result.samples if bucket_result is not None else ():
-                model = sample.labels.get("model")
-                if model is None or self._drift_key(model) != key:
-                    continue
-                value = skipped.check(sample, "feature_buckets")
-                feature = sample.labels.get("feature")
-                window = sample.labels.get(WINDOW_LABEL)
-                le = sample.labels.get("le")
+            for model, value, sample_labels in _group_samples(
+                results, "feature_buckets", index, self._drift_key, key, skipped
+            ):
+                feature = sample_labels.get("feature")
+                window = sample_labels.get(WINDOW_LABEL)
+                le = sample_labels.get("le")
                 bound = _bound(le)
                 if value is None or feature is None or window is None or bound is None:
                     continue
@@ -593,15 +568,12 @@ class PrometheusSignalSource:
                 label = "+Inf" if bound == math.inf else str(le)
                 previous = cumulative.get(bound, (label, 0.0))[1]
                 cumulative[bound] = (label, previous + value)
-            category_result = results.get(f"feature_categories:{index}")
-            for sample in category_result.samples if category_result is not None else ():
-                model = sample.labels.get("model")
-                if model is None or self._drift_key(model) != key:
-                    continue
-                value = skipped.check(sample, "feature_categories")
-                feature = sample.labels.get("feature")
-                window = sample.labels.get(WINDOW_LABEL)
-                category = sample.labels.get("category")
+            for model, value, sample_labels in _group_samples(
+                results, "feature_categories", index, self._drift_key, key, skipped
+            ):
+                feature = sample_labels.get("feature")
+                window = sample_labels.get(WINDOW_LABEL)
+                category = sample_labels.get("category")
                 if value is None or feature is None or window is None or category is None:
                     continue
                 per_window_categories = categories.setdefault((model, feature), {})
@@ -655,56 +627,31 @@ class PrometheusSignalSource:
         predicted: dict[tuple[str, str, str, str, int], float] = defaultdict(float)
         labelled: dict[tuple[str, str, str, str, int, int], float] = defaultdict(float)
         for index, key in enumerate(groups):
-            for sample in _samples(results.get(f"predictions:{index}")):
-                model = sample.labels.get("model")
-                if model is None or self._outcome_key(model) != key:
-                    continue
-                value = skipped.check(sample, "predictions")
-                parts = _outcome_parts(sample.labels)
+            for model, value, sample_labels in _group_samples(
+                results, "predictions", index, self._outcome_key, key, skipped
+            ):
+                parts = _outcome_parts(sample_labels)
                 if value is None or parts is None:
                     continue
                 predicted[(model, *parts)] += value
-            for sample in _samples(results.get(f"labeled_predictions:{index}")):
-                model = sample.labels.get("model")
-                if model is None or self._outcome_key(model) != key:
-                    continue
-                value = skipped.check(sample, "labeled_predictions")
-                parts = _outcome_parts(sample.labels)
-                label = _binary(sample.labels.get("label"))
+            for model, value, sample_labels in _group_samples(
+                results, "labeled_predictions", index, self._outcome_key, key, skipped
+            ):
+                parts = _outcome_parts(sample_labels)
+                label = _binary(sample_labels.get("label"))
                 if value is None or parts is None or label is None:
                     continue
                 labelled[(model, *parts, label)] += value
         rows: list[dict[str, Any]] = []
         labelled_by_prediction: dict[tuple[str, str, str, str, int], float] = defaultdict(float)
-        for (model, window, attribute, group, prediction, label), count in sorted(labelled.items()):
-            labelled_by_prediction[(model, window, attribute, group, prediction)] += count
-            rows.append(
-                {
-                    "model": model,
-                    "window": window,
-                    "attribute": attribute,
-                    "group": group,
-                    "prediction": prediction,
-                    "label": float(label),
-                    "count": count,
-                }
-            )
-        for (model, window, attribute, group, prediction), count in sorted(predicted.items()):
-            unlabelled = count - labelled_by_prediction.get(
-                (model, window, attribute, group, prediction), 0.0
-            )
+        for key, count in sorted(labelled.items()):
+            prediction_key = key[:5]
+            labelled_by_prediction[prediction_key] += count
+            rows.append(_outcome_row(prediction_key, float(key[5]), count))
+        for prediction_key, count in sorted(predicted.items()):
+            unlabelled = count - labelled_by_prediction.get(prediction_key, 0.0)
             if unlabelled > 0:
-                rows.append(
-                    {
-                        "model": model,
-                        "window": window,
-                        "attribute": attribute,
-                        "group": group,
-                        "prediction": prediction,
-                        "label": math.nan,
-                        "count": unlabelled,
-                    }
-                )
+                rows.append(_outcome_row(prediction_key, math.nan, unlabelled))
         frame = _frame("outcomes", rows)
         frame["prediction"] = frame["prediction"].astype("int64")
         frame["label"] = frame["label"].astype("float64")
@@ -759,6 +706,23 @@ class _NonFinite:
 
 def _samples(result: QueryResult | None) -> list[Sample]:
     return result.samples if result is not None else []
+
+
+def _group_samples(
+    results: Mapping[str, Any],
+    query: str,
+    index: int,
+    key_of: Callable[[str], Any],
+    key: Any,
+    skipped: _NonFinite,
+) -> Iterator[tuple[str, float | None, Mapping[str, str]]]:
+    """(model, value, labels) of the samples of one settings group's query (`query:index`) whose
+    model has that group's settings (`key_of(model) == key`); NaN/Inf values come as None."""
+    for sample in _samples(results.get(f"{query}:{index}")):
+        model = sample.labels.get("model")
+        if model is None or key_of(model) != key:
+            continue
+        yield model, skipped.check(sample, query), sample.labels
 
 
 def _by_model_window(
@@ -822,6 +786,20 @@ def _outcome_parts(labels: Mapping[str, str]) -> tuple[str, str, str, int] | Non
     if window is None or attribute is None or group is None or prediction is None:
         return None
     return window, attribute, group, prediction
+
+
+def _outcome_row(key: tuple[str, str, str, str, int], label: float, count: float) -> dict[str, Any]:
+    """An outcomes row from its (model, window, attribute, group, prediction), label and count."""
+    model, window, attribute, group, prediction = key
+    return {
+        "model": model,
+        "window": window,
+        "attribute": attribute,
+        "group": group,
+        "prediction": prediction,
+        "label": label,
+        "count": count,
+    }
 
 
 def _frame(name: str, rows: list[dict[str, Any]], extra: tuple[str, ...] = ()) -> pd.DataFrame:

@@ -20,7 +20,13 @@ from pathlib import Path
 import pytest
 
 TMUX = shutil.which("tmux")
-pytestmark = pytest.mark.skipif(TMUX is None, reason="tmux is not installed")
+
+
+@pytest.fixture(autouse=True)
+def _tmux_is_installed() -> None:
+    # The test command installs tmux; a missing tmux is a broken setup, not a pass.
+    assert TMUX is not None, "tmux is not installed (scripts/test.sh installs it with apt-get)"
+
 
 AT = "2026-01-15T12:00:00Z"
 WIDTH, HEIGHT = 100, 40

@@ -22,6 +22,14 @@ from pydantic import (
     ValidationError,
 )
 
+from govtui.config import (
+    clean_loc,
+    describe_error,
+    format_loc,
+    key_lines,
+    line_for,
+    yaml_problem,
+)
 from govtui.errors import InputError, UsageError
 from govtui.sources.registry.base import (
     DEFAULT_ALIAS,
@@ -170,51 +178,16 @@ class RegistryDocument(_Strict):
 
 def _compose_lines(text: str) -> dict[tuple[Any, ...], int]:
     """Map every key path of the YAML document to its 1-based line (only needed on errors)."""
-    lines: dict[tuple[Any, ...], int] = {}
     try:
         node = yaml.compose(text, Loader=_SafeLoader)
     except yaml.YAMLError:
-        return lines
-    if node is None:
-        return lines
-    stack: list[tuple[yaml.Node, tuple[Any, ...]]] = [(node, ())]
-    while stack:
-        current, path = stack.pop()
-        lines.setdefault(path, current.start_mark.line + 1)
-        if isinstance(current, yaml.MappingNode):
-            for key_node, value_node in current.value:
-                key_path = (*path, key_node.value)
-                lines[key_path] = key_node.start_mark.line + 1
-                stack.append((value_node, key_path))
-        elif isinstance(current, yaml.SequenceNode):
-            for index, item in enumerate(current.value):
-                lines[(*path, index)] = item.start_mark.line + 1
-                stack.append((item, (*path, index)))
-    return lines
-
-
-def _line_for(lines: dict[tuple[Any, ...], int], loc: tuple[Any, ...]) -> int:
-    path = tuple(str(part) if not isinstance(part, int) else part for part in loc)
-    while path:
-        if path in lines:
-            return lines[path]
-        path = path[:-1]
-    return lines.get((), 1)
+        return {}
+    return key_lines(node)
 
 
 def _one_line(text: str) -> str:
     """External text shown in an error stays on one line (control characters escaped)."""
     return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
-
-
-def _format_loc(loc: tuple[Any, ...]) -> str:
-    parts: list[str] = []
-    for item in loc:
-        if isinstance(item, int):
-            parts.append(f"[{item}]")
-        else:
-            parts.append(("." if parts else "") + _one_line(str(item)))
-    return "".join(parts) or "(top level)"
 
 
 _PATTERN_PROBLEMS = {
@@ -224,37 +197,24 @@ _PATTERN_PROBLEMS = {
 }
 
 
-def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
-    """Drop pydantic's internal tags (union members, validators, dict key markers)."""
-    cleaned = []
-    for part in loc:
-        if isinstance(part, str) and (
-            part.startswith("function-") or "[" in part or part == "[key]"
-        ):
-            continue
-        cleaned.append(part)
-    return tuple(cleaned)
-
-
 def _describe(error: Mapping[str, Any]) -> str:
+    """The config's wording of a pydantic error, plus the registry's kinds of text value."""
     kind = error.get("type", "")
-    if kind == "extra_forbidden":
-        return "unknown key"
-    if kind == "missing":
-        return "required key is missing"
     if kind == "string_type":
         return "must be text (quote it)"
     if kind == "string_pattern_mismatch":
         pattern = str(error.get("ctx", {}).get("pattern", ""))
         problem = _PATTERN_PROBLEMS.get(pattern, f"must match {pattern}")
         return f"invalid value {_one_line(repr(error.get('input')))}: {problem}"
-    message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
-    return _one_line(message.replace("Input should be", "must be"))
+    return _one_line(describe_error(error).replace("Input should be", "must be"))
 
 
 def _fail(label: str, text: str, loc: tuple[Any, ...], problem: str) -> InputError:
-    line = _line_for(_compose_lines(text), loc)
-    return InputError(f"{label}:{line}: {_format_loc(loc)}: {problem}")
+    # Keys the YAML holds as text may reach pydantic as other scalars (`1.5:`): match them as text.
+    path = tuple(part if isinstance(part, int) else str(part) for part in loc)
+    line = line_for(_compose_lines(text), path)
+    shown = tuple(part if isinstance(part, int) else _one_line(part) for part in path)
+    return InputError(f"{label}:{line}: {format_loc(shown)}: {problem}")
 
 
 def registry_style(text: str) -> RegistryStyle:
@@ -272,9 +232,7 @@ def parse_registry(text: str, label: str = "<registry>") -> RegistryDocument:
     try:
         data = yaml.load(text, Loader=_SafeLoader)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else 1
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        line, problem = yaml_problem(exc)
         raise InputError(f"{label}:{line}: (file): invalid YAML: {problem}") from None
     return validate_registry_data(data, label, text)
 
@@ -291,7 +249,7 @@ def validate_registry_data(
         document = RegistryDocument.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        loc = _clean_loc(tuple(first.get("loc", ())))
+        loc = clean_loc(tuple(first.get("loc", ())))
         raise _fail(label, _source_text(data, text), loc, _describe(dict(first))) from None
     problem = _cross_reference_problem(document)
     if problem is not None:
