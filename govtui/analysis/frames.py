@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -50,3 +51,35 @@ class Signals:
     freshness: pd.DataFrame | None = None
     failed: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_frames(
+        cls,
+        models: list[str],
+        frames: Mapping[str, pd.DataFrame | None],
+        *,
+        failed: dict[str, str] | None = None,
+        warnings: list[str] | None = None,
+    ) -> Signals:
+        """Signals with a frame per signal kind, named as in FRAME_COLUMNS (a kind left out is None)."""
+        return cls(
+            models=models,
+            requests=frames.get("requests"),
+            latency=frames.get("latency"),
+            feature_bins=frames.get("feature_bins"),
+            outcomes=frames.get("outcomes"),
+            series=frames.get("series"),
+            freshness=frames.get("freshness"),
+            failed=dict(failed) if failed else {},
+            warnings=list(warnings) if warnings else [],
+        )
+
+
+def frame_models(frames: Mapping[str, pd.DataFrame | None]) -> set[str]:
+    """Every model named in the `model` column of any of the frames."""
+    return {
+        str(model)
+        for frame in frames.values()
+        if frame is not None
+        for model in frame["model"].unique()
+    }

@@ -5,12 +5,17 @@ F(t) = r0 (t - a / w cos(w t + phase)), w = 2 pi / 1 d. Every counter is a share
 requests served in piecewise-constant segments (a version serving; a drift phase), so its value
 at any t is sum(share x (F(clip(t, start, end)) - F(start))), floored to whole events. Window
 counts are differences of counters, which is what Prometheus computes from the same samples.
+
+Feature distributions wobble over the day: the bin shares are p + m(t) (q - p), q a shifted
+twin of p and m(t) = h (1 + sin(w t + theta)) with a seeded h and theta per (model, feature).
+Their counters need the integral of r(t) sin(w t + psi), also in closed form (`wave_integral`),
+so a 1 h current window differs a little from a 1 d reference window, as in real traffic.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
 
@@ -122,9 +127,9 @@ class CounterModel:
     # -- static tables -------------------------------------------------------------------------
 
     def _group_arrays(self) -> None:
-        share, base_factor, rate_scale = [], [], []
+        share, base_factor, rate_scale, tpr_factor, fpr_factor = [], [], [], [], []
         for spec in self.specs:
-            row_share, row_base, row_scale = [], [], []
+            row_share, row_base, row_scale, row_tpr, row_fpr = [], [], [], [], []
             for attribute, groups in ATTRIBUTES:
                 by_name = {group.name: group for group in spec.groups[attribute]}
                 for name in groups:
@@ -132,63 +137,83 @@ class CounterModel:
                     row_share.append(group.share)
                     row_base.append(group.base_rate_factor)
                     row_scale.append(group.rate_scale)
+                    row_tpr.append(group.tpr_factor)
+                    row_fpr.append(group.fpr_factor)
             share.append(row_share)
             base_factor.append(row_base)
             rate_scale.append(row_scale)
+            tpr_factor.append(row_tpr)
+            fpr_factor.append(row_fpr)
         self.group_share = np.array(share)
         self.group_base_factor = np.array(base_factor)
         self.group_rate_scale = np.array(rate_scale)
+        self.group_tpr_factor = np.array(tpr_factor)
+        self.group_fpr_factor = np.array(fpr_factor)
         self.base_rate = np.array([spec.base_rate for spec in self.specs])
 
     def _feature_arrays(self) -> None:
-        """One row per exported bucket or category; cumulative shares for numeric buckets."""
+        """One row per exported bucket or category; cumulative shares for numeric buckets.
+
+        Each distribution (before and after the drift onset) has a shifted twin it mixes with
+        over the day (the wobble); rows keep both, features keep the wobble's weight and phase.
+        """
         row_model: list[int] = []
         row_feature: list[int] = []
         row_bin: list[str] = []
-        row_before: list[float] = []
-        row_after: list[float] = []
+        row_shares: list[list[float]] = []  # before, after, shifted before, shifted after
         row_first: list[bool] = []
         feature_model: list[int] = []
         feature_name: list[str] = []
         feature_kind: list[str] = []
-        feature_mean: list[tuple[float, float]] = []
+        feature_mean: list[list[float]] = []
+        feature_wobble: list[tuple[float, float]] = []
         for position, spec in enumerate(self.specs):
             for feature in spec.features:
                 before = np.array(feature.baseline)
                 after = np.array(feature.drifted if feature.drifted is not None else before)
+                shifted_before = np.array(feature.shifted or feature.baseline)
+                shifted_after = (
+                    np.array(feature.shifted_drifted)
+                    if feature.shifted_drifted is not None
+                    else shifted_before
+                    if feature.drifted is None
+                    else after
+                )
+                shares = np.stack([before, after, shifted_before, shifted_after])
                 if feature.kind == "numeric":
                     bounds = [float(x) for x in feature.bins]
                     labels = [format_bound(x) for x in bounds] + ["+Inf"]
-                    before_values, after_values = np.cumsum(before), np.cumsum(after)
-                    before_values[-1] = after_values[-1] = 1.0
-                    middle = _bin_middles(bounds)
-                    mean = (float(before @ middle), float(after @ middle))
+                    values = np.cumsum(shares, axis=1)
+                    values[:, -1] = 1.0
+                    mean = (shares @ _bin_middles(bounds)).tolist()
                 else:
                     labels = list(feature.bins)
-                    before_values, after_values = before, after
-                    mean = (0.0, 0.0)
+                    values = shares
+                    mean = [0.0] * 4
                 feature_index = len(feature_name)
                 feature_model.append(position)
                 feature_name.append(feature.name)
                 feature_kind.append(feature.kind)
                 feature_mean.append(mean)
+                feature_wobble.append((feature.wobble, feature.wobble_phase))
                 for offset, label in enumerate(labels):
                     row_model.append(position)
                     row_feature.append(feature_index)
                     row_bin.append(label)
-                    row_before.append(before_values[offset])
-                    row_after.append(after_values[offset])
+                    row_shares.append(values[:, offset].tolist())
                     row_first.append(offset == 0)
         self.row_model = np.array(row_model, dtype=np.int64)
         self.row_feature = np.array(row_feature, dtype=np.int64)
         self.row_bin = np.array(row_bin, dtype=object)
-        self.row_before = np.array(row_before, dtype=float)
-        self.row_after = np.array(row_after, dtype=float)
+        self.row_shares = np.array(row_shares, dtype=float).reshape(-1, 4)
         self.row_first = np.array(row_first, dtype=bool)
         self.feature_model = np.array(feature_model, dtype=np.int64)
         self.feature_name = np.array(feature_name, dtype=object)
         self.feature_kind = np.array(feature_kind, dtype=object)
-        self.feature_mean = np.array(feature_mean, dtype=float).reshape(-1, 2)
+        self.feature_mean = np.array(feature_mean, dtype=float).reshape(-1, 4)
+        wobble = np.array(feature_wobble, dtype=float).reshape(-1, 2)
+        self.feature_wobble = wobble[:, 0]
+        self.feature_wobble_phase = wobble[:, 1]
         self.row_numeric = self.feature_kind[self.row_feature] == "numeric"
 
     # -- serving from the alias history --------------------------------------------------------
@@ -286,8 +311,8 @@ class CounterModel:
         share = self.group_share[models]
         positive = np.clip(self.base_rate[models][:, None] * self.group_base_factor[models], 0, 1)
         scale = self.group_rate_scale[models]
-        group_tpr = np.clip(tpr[:, None] * scale, 0, 1)
-        group_fpr = np.clip(fpr[:, None] * scale, 0, 1)
+        group_tpr = np.clip(tpr[:, None] * scale * self.group_tpr_factor[models], 0, 1)
+        group_fpr = np.clip(fpr[:, None] * scale * self.group_fpr_factor[models], 0, 1)
         predicted_one = positive * group_tpr + (1 - positive) * group_fpr
         predicted = np.stack([share * (1 - predicted_one), share * predicted_one], axis=2)
         joint = np.stack(
@@ -317,18 +342,34 @@ class CounterModel:
         phase = self.phase[model][:, None]
         return np.asarray(rate * (times - amplitude / _OMEGA * np.cos(_OMEGA * times + phase)))
 
+    def wave_integral(self, model: np.ndarray, times: np.ndarray, shift: float) -> np.ndarray:
+        """Integral of r(t) sin(w t + shift) for each model row (the wobble's closed form):
+        r0 (-cos(w t + shift) / w + a / 2 (t cos(phase - shift) - sin(2 w t + phase + shift)
+        / (2 w)))."""
+        rate = self.rate[model][:, None]
+        amplitude = self.amplitude[model][:, None]
+        phase = self.phase[model][:, None]
+        wave = -np.cos(_OMEGA * times + shift) / _OMEGA
+        product = times * np.cos(phase - shift) - np.sin(2 * _OMEGA * times + phase + shift) / (
+            2 * _OMEGA
+        )
+        return np.asarray(rate * (wave + amplitude / 2 * product))
+
     def _segment_exposure(
         self,
         seg_model: np.ndarray,
         seg_start: np.ndarray,
         seg_end: np.ndarray,
         times: np.ndarray,
+        integral: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
     ) -> np.ndarray:
-        """Requests served within each segment up to each time: (S, K)."""
+        """Requests (or another integral) within each segment up to each time: (S, K)."""
         segment_times = times[seg_model]
         clipped = np.clip(segment_times, seg_start[:, None], seg_end[:, None])
-        start = self.rate_integral(seg_model, seg_start[:, None])
-        return np.maximum(self.rate_integral(seg_model, clipped) - start, 0.0)
+        if integral is None:
+            start = self.rate_integral(seg_model, seg_start[:, None])
+            return np.maximum(self.rate_integral(seg_model, clipped) - start, 0.0)
+        return np.asarray(integral(seg_model, clipped) - integral(seg_model, seg_start[:, None]))
 
     def version_exposure(self, serving: Serving, times: np.ndarray) -> np.ndarray:
         """Requests served by each (model, version) up to each time; `times` is (models, K)."""
@@ -339,9 +380,10 @@ class CounterModel:
         return group_sum(values, serving.seg_mv, len(serving.mv_version))
 
     def phase_exposure(self, serving: Serving, times: np.ndarray) -> np.ndarray:
-        """Requests per model before and after its drift onset up to each time: (models, 2, K)."""
+        """Per model, before and after its drift onset, up to each time: requests and the
+        integrals of r(t) sin(w t) and r(t) cos(w t) (for the wobble): (models, 2, 3, K)."""
         if not len(serving.seg_mv):
-            return np.zeros((len(self.names), 2, times.shape[1]))
+            return np.zeros((len(self.names), 2, 3, times.shape[1]))
         seg_model = serving.mv_model[serving.seg_mv]
         onset = self.onset[seg_model]
         start, end = serving.seg_start, serving.seg_end
@@ -351,16 +393,68 @@ class CounterModel:
         before_end = np.where(has_before, np.minimum(end, onset), start)
         after_start = np.where(has_after, np.maximum(start, onset), start)
         after_end = np.where(has_after, end, start)
-        before = self._segment_exposure(seg_model, start, before_end, times)
-        after = self._segment_exposure(seg_model, after_start, after_end, times)
-        return group_sum(np.stack([before, after], axis=1), seg_model, len(self.names))
+        integrals: list[Callable[[np.ndarray, np.ndarray], np.ndarray] | None] = [
+            None,
+            lambda model, at: self.wave_integral(model, at, 0.0),
+            lambda model, at: self.wave_integral(model, at, math.pi / 2),
+        ]
+        pieces = [
+            np.stack(
+                [
+                    self._segment_exposure(seg_model, start, before_end, times, integral)
+                    for integral in integrals
+                ],
+                axis=1,
+            ),
+            np.stack(
+                [
+                    self._segment_exposure(seg_model, after_start, after_end, times, integral)
+                    for integral in integrals
+                ],
+                axis=1,
+            ),
+        ]
+        return group_sum(np.stack(pieces, axis=1), seg_model, len(self.names))
+
+    def wobble_exposure(self, phases: np.ndarray) -> np.ndarray:
+        """Per feature and drift phase, the integral of r(t) x the wobble's mixing weight
+        h (1 + sin(w t + phase)) up to each time: (features, 2, K)."""
+        per_feature = phases[self.feature_model]  # (features, 2, 3, K)
+        weight = self.feature_wobble[:, None, None]
+        angle = self.feature_wobble_phase[:, None, None]
+        return np.asarray(
+            weight
+            * (
+                per_feature[:, :, 0]
+                + np.cos(angle) * per_feature[:, :, 1]
+                + np.sin(angle) * per_feature[:, :, 2]
+            )
+        )
 
     def feature_counts(self, phases: np.ndarray) -> np.ndarray:
         """Cumulative bucket / category counters per feature row at each time: (rows, K)."""
-        before = phases[self.row_model, 0, :]
-        after = phases[self.row_model, 1, :]
+        wobble = self.wobble_exposure(phases)[self.row_feature]
+        requests = phases[self.row_model, :, 0, :]
+        shares = self.row_shares[:, :, None]
         return np.asarray(
-            np.floor(self.row_before[:, None] * before + self.row_after[:, None] * after)
+            np.floor(
+                shares[:, 0] * requests[:, 0]
+                + shares[:, 1] * requests[:, 1]
+                + (shares[:, 2] - shares[:, 0]) * wobble[:, 0]
+                + (shares[:, 3] - shares[:, 1]) * wobble[:, 1]
+            )
+        )
+
+    def feature_sums(self, phases: np.ndarray) -> np.ndarray:
+        """The histograms' `_sum` per feature at each time (representative bin values)."""
+        wobble = self.wobble_exposure(phases)
+        requests = phases[self.feature_model, :, 0, :]
+        mean = self.feature_mean[:, :, None]
+        return np.asarray(
+            mean[:, 0] * requests[:, 0]
+            + mean[:, 1] * requests[:, 1]
+            + (mean[:, 2] - mean[:, 0]) * wobble[:, 0]
+            + (mean[:, 3] - mean[:, 1]) * wobble[:, 1]
         )
 
 

@@ -296,7 +296,7 @@ class DemoFleet:
 
     def _feature_frame(self, phases: np.ndarray, base: int, config: Config) -> pd.DataFrame:
         counters = self._counters
-        cumulative = counters.feature_counts(phases[:, :, base : base + 4])
+        cumulative = counters.feature_counts(phases[..., base : base + 4])
         current = _decumulate(cumulative[:, 1] - cumulative[:, 0], counters)
         reference = _decumulate(cumulative[:, 3] - cumulative[:, 2], counters)
         frame = pd.DataFrame(
@@ -619,11 +619,7 @@ class _Catalog:
         )
         counters = self._counters
         rows = counters.feature_counts(phases)
-        feature_model = counters.feature_model
-        sums = (
-            counters.feature_mean[:, 0:1] * phases[feature_model, 0, :]
-            + counters.feature_mean[:, 1:2] * phases[feature_model, 1, :]
-        )
+        sums = counters.feature_sums(phases)
         is_sum = self._feature_is_sum
         index = self._feature_index
         features = np.empty((len(index), times))

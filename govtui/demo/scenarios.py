@@ -16,7 +16,7 @@ demo registry's anchor. The timeline keeps every scenario visible for any evalua
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -128,6 +128,8 @@ class GroupSpec:
     share: float
     base_rate_factor: float = 1.0  # scales the positive-label rate
     rate_scale: float = 1.0  # scales TPR and FPR (selection) for this group
+    tpr_factor: float = 1.0  # small seeded imperfection of the group's TPR (a few percent)
+    fpr_factor: float = 1.0  # and of its FPR
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,12 @@ class FeatureSpec:
     drifted: tuple[float, ...] | None
     source_columns: tuple[str, ...]
     transformation: str
+    # Daily wobble: the bin shares mix with `shifted` (the same distribution moved a little) with
+    # weight wobble * (1 + sin(2 pi t / 1 d + wobble_phase)), so healthy PSI is small, not 0.
+    wobble: float = 0.0
+    wobble_phase: float = 0.0
+    shifted: tuple[float, ...] | None = None  # of the baseline
+    shifted_drifted: tuple[float, ...] | None = None  # of the drifted distribution
 
 
 @dataclass(frozen=True)
@@ -204,8 +212,11 @@ def _baseline_numeric(rng: np.random.Generator, bins: int) -> np.ndarray:
     return np.asarray(weights / weights.sum())
 
 
-def _drifted(baseline: np.ndarray, kind: FeatureKind) -> np.ndarray:
-    """A distribution clearly away from the baseline (PSI at least 0.5)."""
+def _drifted(
+    baseline: np.ndarray, kind: FeatureKind, shifted: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """A distribution clearly away from the baseline (PSI at least 0.5), and the same drift
+    applied to the baseline's shifted twin (the drifted distribution's wobble)."""
     bins = len(baseline)
     target = np.zeros(bins)
     if kind == "numeric":
@@ -217,12 +228,48 @@ def _drifted(baseline: np.ndarray, kind: FeatureKind) -> np.ndarray:
     while True:
         candidate = (1 - mix) * baseline + mix * target
         if psi(baseline, candidate) >= 0.5 or mix >= 0.95:
-            return np.asarray(candidate)
+            return np.asarray(candidate), np.asarray((1 - mix) * shifted + mix * target)
         mix += 0.05
 
 
+# Peak PSI of the daily wobble between the busiest and the average hour, per feature: healthy
+# features show PSI of about 0.002-0.03 and never reach the 0.1 warn threshold.
+WOBBLE_PSI = (0.01, 0.04)
+
+
+def _shifted(distribution: np.ndarray, kind: FeatureKind, rng: np.random.Generator) -> np.ndarray:
+    """The distribution a little moved: numeric mass one bin up or down, categories reweighted."""
+    if kind == "numeric":
+        shifted = np.zeros_like(distribution)
+        if rng.random() < 0.5:
+            shifted[1:] = distribution[:-1]
+            shifted[-1] += distribution[-1]
+        else:
+            shifted[:-1] = distribution[1:]
+            shifted[0] += distribution[0]
+    else:
+        shifted = distribution * rng.uniform(0.4, 1.6, len(distribution))
+    return np.asarray(shifted / shifted.sum())
+
+
+def _wobble_weight(baseline: np.ndarray, shifted: np.ndarray, target: float) -> float:
+    """Mixing weight whose PSI against the baseline is `target`: the wobble's peak offset from
+    its daily mean (the weight swings between 0 and twice this), at most 0.25."""
+    low, high = 0.0, 1.0
+    for _ in range(40):  # bisection: PSI grows with the mixing weight
+        middle = (low + high) / 2
+        if psi(baseline, baseline + middle * (shifted - baseline)) < target:
+            low = middle
+        else:
+            high = middle
+    return min(low, 0.25)
+
+
 def _features(
-    rng: np.random.Generator, template: ModelTemplate, drifting: tuple[str, ...]
+    rng: np.random.Generator,
+    template: ModelTemplate,
+    drifting: tuple[str, ...],
+    wobble: np.random.Generator,
 ) -> tuple[FeatureSpec, ...]:
     features = []
     for item in template.features:
@@ -232,7 +279,11 @@ def _features(
         else:
             weights = rng.uniform(0.5, 2.0, bins)
             baseline = weights / weights.sum()
-        drifted = _drifted(baseline, item.kind) if item.name in drifting else None
+        shifted = _shifted(baseline, item.kind, wobble)
+        drifted, shifted_drifted = (
+            _drifted(baseline, item.kind, shifted) if item.name in drifting else (None, None)
+        )
+        weight = _wobble_weight(baseline, shifted, float(wobble.uniform(*WOBBLE_PSI)))
         features.append(
             FeatureSpec(
                 name=item.name,
@@ -242,6 +293,14 @@ def _features(
                 drifted=tuple(float(x) for x in drifted) if drifted is not None else None,
                 source_columns=item.source_columns,
                 transformation=item.transformation,
+                wobble=weight,
+                wobble_phase=float(wobble.uniform(0, 2 * np.pi)),
+                shifted=tuple(float(x) for x in shifted),
+                shifted_drifted=(
+                    tuple(float(x) for x in shifted_drifted)
+                    if shifted_drifted is not None
+                    else None
+                ),
             )
         )
     return tuple(features)
@@ -272,6 +331,52 @@ def _groups(
             scale = 0.3  # would violate parity if it were not excluded as insufficient
         age.append(GroupSpec(name, float(shares[index]), float(rng.uniform(0.98, 1.02)), scale))
     return {"sex": sex, "age_band": tuple(age)}
+
+
+# Seeded per-group multipliers on TPR and FPR: fair models are realistically, not exactly, fair.
+TPR_FACTOR = (0.975, 1.025)
+FPR_FACTOR = (0.85, 1.15)
+MIN_HEALTHY_PARITY = 0.92  # the multipliers are shrunk until parity stays above this
+
+
+def _selection_rates(
+    groups: tuple[GroupSpec, ...], base_rate: float, behaviour: Behaviour
+) -> np.ndarray:
+    """Selection rate per group without the scenario's deliberate `rate_scale`."""
+    positive = np.clip(base_rate * np.array([group.base_rate_factor for group in groups]), 0, 1)
+    tpr = np.clip(behaviour.tpr * np.array([group.tpr_factor for group in groups]), 0, 1)
+    fpr = np.clip(behaviour.fpr * np.array([group.fpr_factor for group in groups]), 0, 1)
+    return np.asarray(positive * tpr + (1 - positive) * fpr)
+
+
+def _imperfect(
+    groups: dict[str, tuple[GroupSpec, ...]],
+    rng: np.random.Generator,
+    base_rate: float,
+    behaviours: list[Behaviour],
+) -> dict[str, tuple[GroupSpec, ...]]:
+    """Give each group small TPR / FPR multipliers, keeping every parity ratio (without the
+    scenario's own unfairness) at or above MIN_HEALTHY_PARITY for every version."""
+    result = {}
+    for attribute, items in groups.items():
+        tpr = rng.uniform(*TPR_FACTOR, len(items))
+        fpr = rng.uniform(*FPR_FACTOR, len(items))
+        for _ in range(20):
+            candidate = tuple(
+                replace(group, tpr_factor=float(t), fpr_factor=float(f))
+                for group, t, f in zip(items, tpr, fpr, strict=True)
+            )
+            worst = min(
+                float(rates.min() / rates.max())
+                for rates in (
+                    _selection_rates(candidate, base_rate, behaviour) for behaviour in behaviours
+                )
+            )
+            if worst >= MIN_HEALTHY_PARITY:
+                break
+            tpr, fpr = 1 + (tpr - 1) * 0.7, 1 + (fpr - 1) * 0.7
+        result[attribute] = candidate
+    return result
 
 
 # (onset, behaviour change, description, reason) of the version a scenario promotes.
@@ -369,6 +474,8 @@ def _with(behaviour: Behaviour, **changes: float) -> Behaviour:
 def build_spec(index: int, seed: int) -> ModelSpec:
     """The spec of the model at `index` (independent of how many models the fleet has)."""
     rng = np.random.default_rng([seed, index])
+    # A stream of its own for the realistic imperfections, so the rest stays as it was.
+    imperfection = np.random.default_rng([seed, index, 2])
     if index < len(TEMPLATES):
         template = TEMPLATES[index]
         scenario = template.scenario
@@ -395,6 +502,15 @@ def build_spec(index: int, seed: int) -> ModelSpec:
         fpr=float(rng.uniform(0.03, 0.08)),
     )
     extra = ("none", "pending", "failed")[int(rng.integers(0, 3))]
+    amplitude = float(rng.uniform(0.25, 0.5))
+    phase = float(rng.uniform(0, 2 * np.pi))
+    base_rate = float(rng.uniform(0.15, 0.4))
+    groups = _groups(rng, scenario, rate)
+    features = _features(rng, template, drifting, imperfection)
+    versions = _versions(rng, scenario, healthy, extra)
+    groups = _imperfect(
+        groups, imperfection, base_rate, [version.behaviour for version in versions]
+    )
     return ModelSpec(
         index=index,
         name=model_name(index),
@@ -402,12 +518,12 @@ def build_spec(index: int, seed: int) -> ModelSpec:
         description=template.description,
         team=template.team,
         requests_per_second=rate,
-        amplitude=float(rng.uniform(0.25, 0.5)),
-        phase=float(rng.uniform(0, 2 * np.pi)),
-        base_rate=float(rng.uniform(0.15, 0.4)),
-        groups=_groups(rng, scenario, rate),
-        features=_features(rng, template, drifting),
-        versions=_versions(rng, scenario, healthy, extra),
+        amplitude=amplitude,
+        phase=phase,
+        base_rate=base_rate,
+        groups=groups,
+        features=features,
+        versions=versions,
         tables=template.tables,
         drift_onset=DRIFT_ONSET if drifting else None,
         stale_stop=STALE_STOP if scenario == STALE else None,

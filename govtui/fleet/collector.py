@@ -366,15 +366,7 @@ class Collector:
         from govtui.analysis.frames import Signals
 
         frames = self.frames
-        signals = Signals(
-            models=list(self.models),
-            requests=frames.get("requests"),
-            latency=frames.get("latency"),
-            feature_bins=frames.get("feature_bins"),
-            outcomes=frames.get("outcomes"),
-            series=frames.get("series"),
-            freshness=frames.get("freshness"),
-        )
+        signals = Signals.from_frames(list(self.models), frames)
         versions = dict(self.versions) if self.versions else None
         try:
             from govtui.analysis.evaluate import evaluate_fleet

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from govtui.analysis.frames import FRAME_COLUMNS, OPTIONAL_COLUMNS, Signals
+from govtui.analysis.frames import FRAME_COLUMNS, OPTIONAL_COLUMNS, Signals, frame_models
 from govtui.errors import InputError
 from govtui.timeutil import format_duration, parse_duration, parse_instant
 
@@ -415,35 +415,4 @@ def read_signals_dir(directory: Path) -> Signals:
     if all(frame is None for frame in frames.values()):
         expected = ", ".join(SIGNAL_FILES.values())
         raise InputError(f"{directory}: no signal files found (expected any of {expected})")
-    return signals_from_frames(sorted(frame_models(frames)), frames, warnings=warnings)
-
-
-def frame_models(frames: Mapping[str, pd.DataFrame | None]) -> set[str]:
-    """Every model named in the `model` column of any of the frames."""
-    return {
-        str(model)
-        for frame in frames.values()
-        if frame is not None
-        for model in frame["model"].unique()
-    }
-
-
-def signals_from_frames(
-    models: list[str],
-    frames: Mapping[str, pd.DataFrame | None],
-    *,
-    failed: dict[str, str] | None = None,
-    warnings: list[str],
-) -> Signals:
-    """Signals with a frame per signal kind (named as in SIGNAL_FILES; a kind left out is None)."""
-    return Signals(
-        models=models,
-        requests=frames.get("requests"),
-        latency=frames.get("latency"),
-        feature_bins=frames.get("feature_bins"),
-        outcomes=frames.get("outcomes"),
-        series=frames.get("series"),
-        freshness=frames.get("freshness"),
-        failed=failed if failed is not None else {},
-        warnings=warnings,
-    )
+    return Signals.from_frames(sorted(frame_models(frames)), frames, warnings=warnings)

@@ -19,11 +19,10 @@ from typing import Any
 
 import pandas as pd
 
-from govtui.analysis.frames import FRAME_COLUMNS, Signals
+from govtui.analysis.frames import FRAME_COLUMNS, Signals, frame_models
 from govtui.config import BURN_WINDOWS, Config, LoadedConfig, PrometheusConfig, WindowConfig
 from govtui.errors import ConfigError, SourceError
 from govtui.sources import promql
-from govtui.sources.files import frame_models, signals_from_frames
 from govtui.sources.prometheus import PrometheusClient, QueryResult, RangeResult, Sample
 from govtui.timeutil import format_duration, parse_duration
 
@@ -448,7 +447,7 @@ class PrometheusSignalSource:
                 f"prometheus: ignored {skipped.count} NaN/Inf sample values "
                 f"({', '.join(sorted(skipped.queries))})"
             )
-        return signals_from_frames(selected, frames, failed=failed, warnings=warnings)
+        return Signals.from_frames(selected, frames, failed=failed, warnings=warnings)
 
     def _coverage(
         self, at: datetime, result: QueryResult | None, skipped: _NonFinite

@@ -139,8 +139,8 @@ def walk_through(terminal: Terminal, tmp_path: Path, *, term: str, ascii_mode: b
 
     terminal.keys("Tab")  # from the SLO table to the drift features: the footer then offers
     terminal.wait(r"Compare distributions")  # the feature table's own key
-    terminal.keys("Down", "Enter")
-    terminal.wait(r"lag_7d_qty: reference vs current")
+    terminal.keys("Down", "Enter")  # the second worst feature at the replay time
+    terminal.wait(r"rain_mm: reference vs current")
     raw.append(terminal.capture())
 
     terminal.keys("b")

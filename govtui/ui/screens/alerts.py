@@ -18,7 +18,7 @@ from govtui.config import CHECK_KEYS
 from govtui.fleet.snapshot import FleetSnapshot
 from govtui.ui.bindings import ALERTS_BINDINGS, SCREEN_BINDINGS
 from govtui.ui.render.model_text import MISSING, Palette, Row, cell, fmt_instant_text, status_cell
-from govtui.ui.screens.base import GovtuiScreen
+from govtui.ui.screens.base import SnapshotScreen
 from govtui.ui.widgets.panels import SyncedTable
 
 ALERT_COLUMNS = ("model", "alert", "severity", "state", "since", "summary")
@@ -89,7 +89,7 @@ def key_parts(key: str | None) -> tuple[str | None, str | None]:
     return model or None, check if check in CHECK_KEYS else None
 
 
-class AlertsScreen(GovtuiScreen):
+class AlertsScreen(SnapshotScreen):
     """Alerts and violations of the whole fleet."""
 
     BINDINGS: ClassVar[list[BindingType]] = [*SCREEN_BINDINGS, *ALERTS_BINDINGS]
@@ -110,7 +110,6 @@ class AlertsScreen(GovtuiScreen):
     def __init__(self) -> None:
         super().__init__()
         self.palette = Palette()
-        self.generation = -1  # nothing shown yet (a cached snapshot is generation 0)
 
     def compose_body(self) -> ComposeResult:
         yield Static("Alerts", classes="section", id="alerts-title")
@@ -124,24 +123,9 @@ class AlertsScreen(GovtuiScreen):
         self.query_one("#violations-table", SyncedTable).focus()
         self.apply_latest()
 
-    def on_screen_resume(self) -> None:
-        """Catch up on snapshots that arrived meanwhile."""
-        super().on_screen_resume()
-        self.apply_latest()
-
-    def on_snapshot_arrived(self, message: Any) -> None:
-        """A new snapshot."""
-        self.apply_snapshot(message.snapshot)
-
-    def apply_latest(self) -> None:
-        """Apply the app's snapshot if not shown yet."""
-        snapshot = getattr(self.app, "snapshot", None)
-        if snapshot is not None and snapshot.generation != self.generation:
-            self.apply_snapshot(snapshot)
-
     def apply_snapshot(self, snapshot: FleetSnapshot) -> None:
         """Update both tables in place."""
-        self.generation = snapshot.generation
+        super().apply_snapshot(snapshot)
         alerts = alert_table_rows(snapshot, self.palette)
         self.query_one("#alerts-table", SyncedTable).sync(alerts)
         source = (

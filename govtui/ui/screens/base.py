@@ -59,3 +59,30 @@ class GovtuiScreen(Screen[None]):
         app: Any = self.app
         result: str = app.screen_text()
         return result
+
+
+class SnapshotScreen(GovtuiScreen):
+    """A screen that shows the latest FleetSnapshot and catches up on those it missed while hidden."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.generation = -1  # nothing shown yet (a cached snapshot is generation 0)
+
+    def on_screen_resume(self) -> None:
+        """Catch up on snapshots that arrived while another screen was on top."""
+        super().on_screen_resume()
+        self.apply_latest()
+
+    def on_snapshot_arrived(self, message: Any) -> None:
+        """A new snapshot from the Collector."""
+        self.apply_snapshot(message.snapshot)
+
+    def apply_latest(self) -> None:
+        """Apply the app's latest snapshot if this screen has not shown it yet."""
+        snapshot = getattr(self.app, "snapshot", None)
+        if snapshot is not None and snapshot.generation != self.generation:
+            self.apply_snapshot(snapshot)
+
+    def apply_snapshot(self, snapshot: Any) -> None:
+        """Show a snapshot; subclasses update their widgets and call this to record it."""
+        self.generation = snapshot.generation

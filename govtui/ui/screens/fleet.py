@@ -16,7 +16,7 @@ from govtui.analysis.results import ModelReport
 from govtui.ui.bindings import FLEET_BINDINGS, SCREEN_BINDINGS
 from govtui.ui.render.fleet_rows import FleetRow, FleetRowBuilder, fleet_text
 from govtui.ui.render.model_text import Palette, status_word
-from govtui.ui.screens.base import GovtuiScreen
+from govtui.ui.screens.base import SnapshotScreen
 from govtui.ui.widgets.command_line import PromptScreen, open_prompt
 from govtui.ui.widgets.fleet_table import FleetTable
 
@@ -65,7 +65,7 @@ def worst_violation(report: ModelReport) -> str | None:
     return ranked[0].check if ranked else None
 
 
-class FleetScreen(GovtuiScreen):
+class FleetScreen(SnapshotScreen):
     """The console's home: one row per model."""
 
     BINDINGS: ClassVar[list[BindingType]] = [*SCREEN_BINDINGS, *FLEET_BINDINGS]
@@ -84,7 +84,6 @@ class FleetScreen(GovtuiScreen):
         self.filter = NO_FILTER
         self.rows: list[FleetRow] = []
         self.row_builder = FleetRowBuilder()
-        self.generation = -1  # nothing shown yet (a cached snapshot is generation 0)
         self.palette = Palette()
 
     def compose_body(self) -> ComposeResult:
@@ -103,24 +102,9 @@ class FleetScreen(GovtuiScreen):
         self.table.focus()
         self.apply_latest()
 
-    def on_screen_resume(self) -> None:
-        """Catch up on snapshots that arrived while another screen was on top."""
-        super().on_screen_resume()
-        self.apply_latest()
-
-    def on_snapshot_arrived(self, message: Any) -> None:
-        """A new snapshot from the Collector."""
-        self.apply_snapshot(message.snapshot)
-
-    def apply_latest(self) -> None:
-        """Apply the app's latest snapshot if this screen has not shown it yet."""
-        snapshot = getattr(self.app, "snapshot", None)
-        if snapshot is not None and snapshot.generation != self.generation:
-            self.apply_snapshot(snapshot)
-
     def apply_snapshot(self, snapshot: Any) -> None:
         """Diff the snapshot's rows into the table."""
-        self.generation = snapshot.generation
+        super().apply_snapshot(snapshot)
         self.rows = self.row_builder.rows(snapshot, self.palette)
         self._show()
         self._summarise(snapshot)
