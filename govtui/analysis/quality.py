@@ -96,5 +96,6 @@ def anomalies(values: Sequence[float | None], z: float = 3.5) -> list[bool]:
     if mad == 0:
         return [False] * data.size
     flags = np.zeros(data.size, dtype=bool)
-    flags[finite] = np.abs(MAD_SCALE * (data[finite] - median) / mad) > z
+    with np.errstate(over="ignore"):  # a subnormal MAD gives an infinite z, which is flagged
+        flags[finite] = np.abs(MAD_SCALE * (data[finite] - median) / mad) > z
     return flags.tolist()
