@@ -9,7 +9,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from govtui.errors import ConfigError
 from govtui.timeutil import parse_duration, parse_instant
@@ -31,7 +39,12 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-Duration = Annotated[str, Field(pattern=r"^(\d+[wdhms])+$")]
+def _valid_duration(value: str) -> str:
+    parse_duration(value)  # raises ValueError naming the bad value and the expected form
+    return value
+
+
+Duration = Annotated[str, AfterValidator(_valid_duration)]
 
 
 class TlsConfig(_Strict):

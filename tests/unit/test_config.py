@@ -216,3 +216,11 @@ def test_full_sample_sets_every_section() -> None:
     assert config.sources.alertmanager is not None
     assert config.models.overrides
     assert set(config.runbooks.paths) == set(CHECK_KEYS)
+
+
+def test_a_bad_duration_names_the_value_and_the_expected_form() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config("ui:\n  refresh:\n    slo: 5x\n", "cfg.yaml")
+    assert str(caught.value) == (
+        "cfg.yaml:3: ui.refresh.slo: invalid duration '5x' (expected e.g. 5m, 1h, 30d)"
+    )
