@@ -397,9 +397,13 @@ class DemoFleet:
         labelled = np.floor(self._model_sum(labelled_share[:, None] * exposure, serving))
         correct = np.floor(self._model_sum(correct_share[:, None] * exposure, serving))
         hourly_requests = np.diff(requests, axis=1)
+        hourly_labelled = np.diff(labelled, axis=1)
         with np.errstate(divide="ignore", invalid="ignore"):
             error_ratio = np.diff(errors, axis=1) / hourly_requests
-            accuracy = np.diff(correct, axis=1) / np.diff(labelled, axis=1)
+            accuracy = np.diff(correct, axis=1) / hourly_labelled
+        hour_index = (edges[1:] // 3600.0).astype(np.int64)
+        error_ratio = _with_sampling_noise(error_ratio, hourly_requests, self.seed, hour_index, 1)
+        accuracy = _with_sampling_noise(accuracy, hourly_labelled, self.seed, hour_index, 2)
         delay = np.array(
             [parse_duration(config.quality_for(name).label_delay) for name in self.model_names]
         )
@@ -698,3 +702,38 @@ def _outcome_attributes(config: Config) -> set[str] | None:
         if quality.attribute:
             wanted.add(quality.attribute)
     return None if everything else wanted
+
+
+def _hour_normals(seed: int, models: int, hour_index: np.ndarray, stream: int) -> np.ndarray:
+    """Standard normals fixed by (seed, model, hour, stream), whatever the evaluation time."""
+    mask = np.uint64(0xFFFFFFFFFFFFFFFF)
+    with np.errstate(over="ignore"):
+        key = (
+            np.uint64(seed & 0xFFFFFFFF) * np.uint64(0x9E3779B97F4A7C15)
+            + np.arange(models, dtype=np.uint64)[:, None] * np.uint64(0xBF58476D1CE4E5B9)
+            + hour_index.astype(np.uint64)[None, :] * np.uint64(0x94D049BB133111EB)
+            + np.uint64(stream) * np.uint64(0xD6E8FEB86659FD93)
+        ) & mask
+        halves = []
+        for salt in (np.uint64(1), np.uint64(2)):
+            value = key ^ salt
+            value = (value ^ (value >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+            value = (value ^ (value >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+            value = value ^ (value >> np.uint64(31))
+            halves.append(((value >> np.uint64(11)).astype(np.float64) + 0.5) / float(1 << 53))
+    first, second = halves
+    return np.sqrt(-2.0 * np.log(first)) * np.cos(2.0 * np.pi * second)
+
+
+def _with_sampling_noise(
+    ratio: np.ndarray, trials: np.ndarray, seed: int, hour_index: np.ndarray, stream: int
+) -> np.ndarray:
+    """An hourly ratio as an observed one would look: binomial sampling noise around it.
+
+    The counters are closed-form expectations, so without this the hourly series are flat to
+    1e-6 and the MAD-based anomaly score would flag rounding as anomalies.
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        spread = np.sqrt(np.clip(ratio * (1.0 - ratio), 0.0, None) / trials)
+    noisy = ratio + spread * _hour_normals(seed, ratio.shape[0], hour_index, stream)
+    return np.where(np.isfinite(noisy), np.clip(noisy, 0.0, 1.0), ratio)
