@@ -354,7 +354,7 @@ def _by_severity(violations: list[Violation]) -> list[Violation]:
 
 
 @contextmanager
-def _gc_paused() -> Iterator[None]:
+def gc_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while tens of thousands of result objects are built.
 
     Those allocations trigger full collections that walk every live object (the frames too):
@@ -376,7 +376,7 @@ def evaluate_fleet(
     versions: Mapping[str, str | None] | None = None,
 ) -> FleetReport:
     """Evaluate every selected model's checks at `at` and gather the fleet's verdict."""
-    with _gc_paused():
+    with gc_paused():
         return _evaluate_fleet(signals, config, at, versions)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import sys
 from datetime import datetime
@@ -73,37 +72,16 @@ def load_config_from_args(args: argparse.Namespace) -> LoadedConfig | None:
 
 def write_atomic(path: Path, text: str) -> None:
     """Write text to a file so readers see the old file or the whole new one, never a part."""
-    import tempfile
+    from govtui.fsutil import atomic_replace, existing_mode
 
     target = path.expanduser()
     directory = target.parent if str(target.parent) else Path(".")
     if not directory.is_dir():
         raise UsageError(f"{target}: cannot write: directory {directory} does not exist")
-    descriptor, temp_name = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".tmp", dir=directory
-    )
+    umask = os.umask(0)
+    os.umask(umask)
     try:
-        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
+        with atomic_replace(target, mode=existing_mode(target, 0o666 & ~umask)) as handle:
             handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if target.exists():
-            with contextlib.suppress(OSError):
-                os.chmod(temp_name, target.stat().st_mode & 0o7777)
-        else:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(temp_name, 0o666 & ~umask)
-        os.replace(temp_name, target)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(temp_name)
-        if isinstance(exc, OSError):
-            raise UsageError(f"{target}: cannot write: {exc.strerror or exc}") from None
-        raise
-    with contextlib.suppress(OSError):
-        dir_descriptor = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(dir_descriptor)
-        finally:
-            os.close(dir_descriptor)
+    except OSError as exc:
+        raise UsageError(f"{target}: cannot write: {exc.strerror or exc}") from None

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
-import gc
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
 
+from govtui.analysis.evaluate import gc_paused
 from govtui.analysis.frames import Signals
 from govtui.config import BURN_WINDOWS, Config, WindowConfig
 from govtui.demo.engine import (
@@ -466,7 +465,7 @@ class DemoFleet:
         """Cumulative metric-convention samples at unix time `at` (counters never decrease)."""
         keys, values, first = self.sample_matrix([at], prefix=prefix)
         exists = (first <= at).tolist()
-        with _gc_paused():
+        with gc_paused():
             return [
                 (name, labels, value)
                 for (name, labels), value, present in zip(
@@ -495,7 +494,7 @@ class _Catalog:
 
     @classmethod
     def build(cls, fleet: DemoFleet, serving: Serving, prefix: str) -> _Catalog:
-        with _gc_paused():
+        with gc_paused():
             return cls._build(fleet, serving, prefix)
 
     @classmethod
@@ -641,18 +640,6 @@ class _Catalog:
             ],
             axis=0,
         )
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic GC while building ~100k small containers (it would rescan them all)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _decumulate(values: np.ndarray, counters: CounterModel) -> np.ndarray:

@@ -9,10 +9,7 @@ the hourly plots) to keep the file small.
 
 from __future__ import annotations
 
-import contextlib
 import math
-import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +19,7 @@ import numpy as np
 
 from govtui.analysis.promql import quote
 from govtui.config import BURN_WINDOWS, Config
+from govtui.fsutil import atomic_replace, existing_mode
 from govtui.timeutil import parse_duration, parse_instant
 
 SampleTuple = tuple[str, dict[str, str], float]
@@ -252,18 +250,8 @@ def backfill(
     """Write the OpenMetrics backfill atomically (a temp file renamed into place)."""
     times = sample_times(end, hours=hours, tiers=tiers, edges=edges)
     keys, matrix = collect(sampler, times)
-    directory = out.parent if str(out.parent) else Path(".")
-    descriptor, temp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8", newline="\n") as handle:
-            written = write_openmetrics(handle, keys, matrix, times, help_texts=help_texts)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp_name, out)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp_name)
-        raise
+    with atomic_replace(out, mode=existing_mode(out, 0o644)) as handle:
+        written = write_openmetrics(handle, keys, matrix, times, help_texts=help_texts)
     return BackfillSummary(out, len(keys), written, float(times[0]), float(times[-1]), len(times))
 
 

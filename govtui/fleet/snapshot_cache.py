@@ -9,18 +9,16 @@ snapshot dataclasses.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import hashlib
 import io
-import os
 import pickle
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from govtui.fleet import wire
 from govtui.fleet.snapshot import FleetSnapshot, SourceState
+from govtui.fsutil import atomic_replace
 
 if TYPE_CHECKING:
     from govtui.config import LoadedConfig
@@ -68,17 +66,8 @@ def load_snapshot(path: Path) -> FleetSnapshot | None:
 def save_snapshot(path: Path, snapshot: FleetSnapshot) -> None:
     """Write atomically (temp file, fsync, rename), readable by the owner only."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    descriptor, temp_name = tempfile.mkstemp(prefix=".snapshot.", dir=path.parent)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(wire.dumps(snapshot))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp_name)
-        raise
+    with atomic_replace(path, binary=True) as handle:
+        handle.write(wire.dumps(snapshot))
 
 
 def as_cached(snapshot: FleetSnapshot, now: float) -> FleetSnapshot:

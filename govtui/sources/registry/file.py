@@ -7,7 +7,6 @@ import fcntl
 import json
 import os
 import re
-import tempfile
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -31,6 +30,7 @@ from govtui.config import (
     yaml_problem,
 )
 from govtui.errors import InputError, UsageError
+from govtui.fsutil import atomic_replace, existing_mode
 from govtui.sources.registry.base import (
     DEFAULT_ALIAS,
     AliasMove,
@@ -371,29 +371,9 @@ def write_registry_atomic(
     The caller holds `registry_lock(path)` when other writers may exist.
     """
     text = dump_registry(document, style)
-    directory = path.parent
-    directory.mkdir(parents=True, exist_ok=True)
-    try:
-        mode = path.stat().st_mode & 0o777
-    except FileNotFoundError:
-        mode = 0o644
-    fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp_name, mode)
-        os.replace(temp_name, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp_name)
-        raise
-    dir_fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_replace(path, mode=existing_mode(path, 0o644)) as handle:
+        handle.write(text)
 
 
 # ---------------------------------------------------------------------------------------------
