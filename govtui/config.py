@@ -115,7 +115,9 @@ class PrometheusConfig(HttpSourceConfig):
 
 
 class AlertmanagerConfig(HttpSourceConfig):
-    """Alertmanager API v2, so silenced alerts show as silenced."""
+    """Alertmanager API v2, so silenced alerts show as silenced (and silences can be made)."""
+
+    read_only: bool = False
 
 
 class RegistryConfig(_Strict):
@@ -126,7 +128,14 @@ class RegistryConfig(_Strict):
     url: str | None = None
     auth: AuthConfig = AuthConfig()
     tls: TlsConfig = TlsConfig()
+    headers: dict[str, str] = {}
+    timeout: Duration = "10s"
+    retries: int = Field(default=2, ge=0, le=10)
     alias: str = "champion"
+    read_only: bool = False
+    lineage_tag: str = "govtui.column_lineage"
+    lineage_file: Path | None = None
+    page_size: int = Field(default=100, ge=1, le=1000)
 
     @model_validator(mode="after")
     def _kind_fields(self) -> RegistryConfig:
@@ -134,6 +143,8 @@ class RegistryConfig(_Strict):
             raise ValueError("a file registry needs `path`")
         if self.kind == "mlflow" and self.url is None:
             raise ValueError("an mlflow registry needs `url`")
+        if self.url is not None and not re.match(r"^https?://[^\s/]+", self.url):
+            raise ValueError("url must be an http:// or https:// URL")
         return self
 
 
@@ -319,6 +330,36 @@ class AuditConfig(_Strict):
 
     path: Path | None = None
     hmac_key_env: str = "GOVTUI_AUDIT_KEY"
+    shared: bool = False
+
+
+class GateConfig(_Strict):
+    """The candidate gate (`govtui check --candidate`): what a version needs before promotion."""
+
+    required_tags: list[str] = []
+    accuracy_metric: str = "accuracy"
+    min_accuracy: float | None = Field(default=None, ge=0, le=1)
+    parity_ratio_metric: str = "demographic_parity_ratio"
+    selection_rate_prefix: str = "selection_rate."
+    min_metrics: dict[str, float] = {}
+    max_metrics: dict[str, float] = {}
+
+
+class RollbackConfig(_Strict):
+    """How a rollback is checked after the alias moves."""
+
+    require_gate: bool = True
+    require_complete_lineage: bool = True
+    watch_for: Duration = "10m"
+    traffic_share: float = Field(default=0.95, gt=0, le=1)
+
+
+class ActionsConfig(_Strict):
+    """Guarded actions: rollback guardrails and default silence length."""
+
+    rollback: RollbackConfig = RollbackConfig()
+    silence_default: Duration = "2h"
+    silence_max: Duration = "7d"
 
 
 class RefreshConfig(_Strict):
@@ -357,6 +398,8 @@ class Config(_Strict):
     policy: PolicyConfig = PolicyConfig()
     runbooks: RunbooksConfig = RunbooksConfig()
     audit: AuditConfig = AuditConfig()
+    gate: GateConfig = GateConfig()
+    actions: ActionsConfig = ActionsConfig()
     ui: UiConfig = UiConfig()
 
     @field_validator("slos")

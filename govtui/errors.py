@@ -44,6 +44,16 @@ class SourceError(GovtuiError):
         self.retryable = retryable
 
 
+class RegistryError(SourceError):
+    """A model registry refused or failed a request (MLflow's `error_code` and `message`)."""
+
+    def __init__(
+        self, source: str, message: str, *, error_code: str = "", retryable: bool = False
+    ) -> None:
+        super().__init__(source, message, retryable=retryable)
+        self.error_code = error_code
+
+
 class ReadOnlyRefused(GovtuiError):
     """A mutating action was refused because read-only mode is on."""
 

@@ -7,6 +7,8 @@ from typing import Literal, Protocol, runtime_checkable
 
 VersionStatus = Literal["READY", "PENDING", "FAILED", "ARCHIVED"]
 DEFAULT_ALIAS = "champion"
+GATE_TAG = "govtui.gate"
+ALIAS_HISTORY_TAG = "govtui.alias_history"
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,15 @@ class ModelVersion:
     run_id: str | None = None
     created: str | None = None  # RFC 3339 UTC
     description: str = ""
+    legacy_stage: str | None = None  # MLflow's deprecated stage, shown but never written
+
+    @property
+    def gate(self) -> str | None:
+        """The recorded candidate gate verdict (`passed` / `failed`), from the `govtui.gate` tag."""
+        value = self.tags.get(GATE_TAG)
+        if value is None:
+            return None
+        return value.split(" ", 1)[0].split(";", 1)[0].strip() or None
 
 
 @dataclass(frozen=True)
@@ -85,16 +96,33 @@ class Lineage:
     run: TrainingRun | None
     datasets: tuple[Dataset, ...]
     features: tuple[ColumnLineage, ...]
+    feature_source: str = ""  # where feature lineage came from (registry, tag, OpenLineage file)
+
+    @property
+    def gaps(self) -> tuple[str, ...]:
+        """Every missing link, in lineage order, as a phrase an operator can act on."""
+        found: list[str] = []
+        if self.run is None:
+            found.append("no training run")
+        else:
+            if not self.run.code_version:
+                found.append("training run has no code version")
+            if not self.datasets:
+                found.append("training run records no dataset")
+        for dataset in self.datasets:
+            if not dataset.digest:
+                found.append(f"dataset {dataset.name} has no digest")
+        if not self.features:
+            found.append("no feature lineage")
+        for item in self.features:
+            if not item.source_columns:
+                found.append(f"feature {item.feature} has no source column")
+        return tuple(found)
 
     @property
     def complete(self) -> bool:
-        """A rollback target needs a run, at least one dataset and lineage for every feature."""
-        return (
-            self.run is not None
-            and bool(self.datasets)
-            and bool(self.features)
-            and all(item.source_columns for item in self.features)
-        )
+        """A rollback target or candidate needs every link: run, code, datasets, features."""
+        return not self.gaps
 
 
 @runtime_checkable
@@ -128,6 +156,18 @@ class ModelRegistry(Protocol):
 
     def alias_history(self, model: str) -> list[AliasMove]:
         """Every recorded alias move of a model, oldest first."""
+        ...
+
+    def get_version(self, model: str, version: str) -> ModelVersion | None:
+        """One version of a model, or None when it does not exist."""
+        ...
+
+    def set_version_tag(self, model: str, version: str, key: str, value: str) -> None:
+        """Set a tag on a version (the candidate gate records `govtui.gate` this way)."""
+        ...
+
+    def delete_alias(self, model: str, alias: str) -> None:
+        """Remove an alias (not a move: the alias history is left as it is)."""
         ...
 
     def lineage(self, model: str, version: str) -> Lineage:
