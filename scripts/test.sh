@@ -11,6 +11,9 @@ $SUDO apt-get install -y --no-install-recommends prometheus prometheus-alertmana
 
 PYTHON="${PYTHON:-python3}"
 "$PYTHON" -m pip install --quiet -c constraints.txt -e '.[test]'
+# The MLflow tracking server the integration tests start lives in its own venv (it pins its own
+# dependencies); the script always runs pip install, which is quick when nothing changed.
+bash scripts/mlflow-venv.sh
 
 echo "== ruff format --check"; "$PYTHON" -m ruff format --check .
 echo "== ruff check"; "$PYTHON" -m ruff check .

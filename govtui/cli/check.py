@@ -37,10 +37,16 @@ exit codes: 0 nothing fails at the --fail-on level; 1 a model fails (a model non
 checks could be computed fails at every level); 2 usage, config or source error;
 130 interrupted.
 
+--candidate MODEL:VERSION vets a version before promotion from the registry alone (complete
+lineage, gate.required_tags, its run's accuracy and parity metrics against the policy): exit 0
+passed, 1 failed, 2 unknown model or version; --record writes the verdict to the version tag
+govtui.gate (audited; exit 3 in read-only mode, 4 when the write fails).
+
 examples:
   govtui check --demo --at 2026-01-15T12:00:00Z
   govtui check --signals ./signals --format junit --output govtui-junit.xml
   govtui check --config govtui.yaml --model fraud-scorer --fail-on warn --format json
+  govtui check --config govtui.yaml --candidate fraud-scorer:5 --record
 """
 
 
@@ -86,11 +92,18 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="with --output, print nothing but errors",
     )
+    from govtui.cli.candidate import add_candidate_arguments
+
+    add_candidate_arguments(parser)
     parser.set_defaults(func=run_check)
 
 
 def run_check(args: argparse.Namespace) -> int:
     """Evaluate, render, write, and return 0 (pass) or 1 (a model fails)."""
+    from govtui.cli.candidate import run_candidate, wants_candidate
+
+    if wants_candidate(args):
+        return run_candidate(args)
     at = at_from_args(args)
     signals, loaded, versions = _gather(args, at)
     config = loaded.config

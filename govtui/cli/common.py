@@ -85,3 +85,31 @@ def write_atomic(path: Path, text: str) -> None:
             handle.write(text)
     except OSError as exc:
         raise UsageError(f"{target}: cannot write: {exc.strerror or exc}") from None
+
+
+def add_read_only(parser: argparse.ArgumentParser) -> None:
+    """`--read-only` on an action subcommand too, without clobbering the root option's value."""
+    parser.add_argument(
+        "--read-only",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="refuse the action (exit 3) without sending any mutating request",
+    )
+
+
+def loaded_or_default(args: argparse.Namespace) -> LoadedConfig:
+    """The discovered config, or the built-in defaults (demo registry) when there is none."""
+    from govtui.config import Config, LoadedConfig
+
+    loaded = load_config_from_args(args)
+    return loaded if loaded is not None else LoadedConfig(config=Config())
+
+
+def loaded_or_demo(args: argparse.Namespace) -> LoadedConfig:
+    """The discovered config, or the demo's (as the console uses) when there is none."""
+    loaded = load_config_from_args(args)
+    if loaded is not None:
+        return loaded
+    from govtui.demo.config import demo_config
+
+    return demo_config()

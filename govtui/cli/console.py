@@ -162,6 +162,7 @@ def _spec(
         demo_models=models,
         demo_seed=seed,
         at=_replay_at(args),
+        read_only=bool(getattr(args, "read_only", False)),
     )
 
 

@@ -128,6 +128,11 @@ class DemoFleet:
             result[name] = current[-1] if current else None
         return result
 
+    def traffic_shares(self, model: str, at: datetime) -> dict[str, float]:
+        """Share of the model's requests per version at `at`: its champion serves them all."""
+        version = self.versions(at).get(model)
+        return {version: 1.0} if version is not None else {}
+
     # -- frames --------------------------------------------------------------------------------
 
     def _windows(self, config: Config, at: float) -> _Windows:

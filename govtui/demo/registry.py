@@ -9,6 +9,8 @@ from typing import Any
 
 from govtui.demo.scenarios import (
     ANCHOR_KEY,
+    FAILED_ACCURACY_DROP,
+    FAIRNESS_CANDIDATE_SCALE,
     GENERATOR_KEY,
     GENERATOR_VERSION,
     MODELS_KEY,
@@ -112,13 +114,97 @@ def _at(anchor: datetime, offset: float) -> str:
     return format_instant(anchor + timedelta(seconds=offset))
 
 
+# The quality policy's default crit drop, quoted in the demo's recorded gate verdicts.
+CRIT_DROP = 0.05
+# Who approves a version that passed the gate (the `approved_by` tag), picked per model.
+REVIEWERS = ("alice", "bob", "carol", "dana", "erik", "fatima")
+
+
+def _unit(*parts: object) -> float:
+    """A deterministic number in [0, 1) from the parts (seeded, stable across runs)."""
+    return int(_hex(*parts)[:8], 16) / 0x1_0000_0000
+
+
+def _unfair_candidate(spec: ModelSpec, version: VersionSpec) -> bool:
+    """Every other model's PENDING candidate was evaluated unfair: the gate fails it on parity."""
+    return version.status == "PENDING" and spec.index % 2 == 1
+
+
+def _failed_gate_detail(accuracy: float, champion: str, champion_accuracy: float) -> str:
+    """The verdict the candidate gate recorded on a FAILED version (its notebook-trained run has
+    no code version, and it was far less accurate than the champion of the day)."""
+    floor = champion_accuracy - CRIT_DROP
+    return (
+        "failed: lineage incomplete: training run has no code version; "
+        f"accuracy {accuracy:.4f} <= champion {champion} {champion_accuracy:.4f} - {CRIT_DROP} "
+        f"(= {floor:.4f})"
+    )
+
+
+def _evaluation_metrics(spec: ModelSpec, version: VersionSpec, seed: int) -> dict[str, float]:
+    """Metrics the training pipeline logged on its offline evaluation set (the gate reads these).
+
+    Offline every version looks like the healthy model (the scenarios' bad versions go wrong in
+    production: errors, latency, a labelling vendor's labels), with a little seeded noise;
+    FAILED versions are clearly less accurate, and an unfair candidate selects one age band
+    far less often than the others.
+    """
+    healthy = spec.default_behaviour
+    base = spec.base_rate
+    noise = (_unit("accuracy", seed, spec.name, version.version) - 0.5) * 0.012
+    accuracy = base * healthy.tpr + (1 - base) * (1 - healthy.fpr) + noise
+    if version.status == "FAILED":
+        accuracy -= FAILED_ACCURACY_DROP
+    metrics: dict[str, float] = {"accuracy": round(accuracy, 4)}
+    ratios = []
+    for attribute, groups in spec.groups.items():
+        rates = []
+        for position, group in enumerate(groups):
+            positive = min(1.0, base * group.base_rate_factor)
+            tpr = min(1.0, healthy.tpr * group.tpr_factor)
+            fpr = min(1.0, healthy.fpr * group.fpr_factor)
+            rate = positive * tpr + (1 - positive) * fpr
+            rate *= 1 + (_unit("rate", seed, spec.name, version.version, group.name) - 0.5) * 0.01
+            last = position == len(groups) - 1
+            if attribute == "age_band" and last and _unfair_candidate(spec, version):
+                rate *= FAIRNESS_CANDIDATE_SCALE
+            rate = round(rate, 4)
+            metrics[f"selection_rate.{attribute}.{group.name}"] = rate
+            rates.append(rate)
+        ratios.append(min(rates) / max(rates) if max(rates) > 0 else 1.0)
+    metrics["demographic_parity_ratio"] = round(min(ratios), 4)
+    return metrics
+
+
+def _champion_before(spec: ModelSpec, moment: float) -> VersionSpec:
+    """The version promoted last before `moment` (what a candidate made then was gated against)."""
+    promoted = [
+        version
+        for version in spec.versions
+        if version.promoted is not None and version.promoted <= moment
+    ]
+    return max(promoted, key=lambda version: version.promoted or 0.0)
+
+
 def _add_model(document: dict[str, Any], spec: ModelSpec, seed: int, anchor: datetime) -> None:
-    versions = []
+    versions: list[dict[str, Any]] = []
     for version in spec.versions:
         run_id = _add_run(document, spec, version, seed, anchor)
         tags = {"framework": "xgboost" if spec.index % 2 == 0 else "lightgbm"}
-        if version.gate is not None:
+        if version.gate == "failed":
+            champion = _champion_before(spec, version.created)
+            champion_run = next(item for item in versions if item["version"] == champion.version)
+            tags["govtui.gate"] = _failed_gate_detail(
+                document["runs"][run_id]["metrics"]["accuracy"],
+                champion.version,
+                document["runs"][champion_run["run_id"]]["metrics"]["accuracy"],
+            )
+        elif version.gate is not None:
             tags["govtui.gate"] = version.gate
+        if version.gate == "passed":
+            tags["approved_by"] = REVIEWERS[
+                int(_unit("reviewer", seed, spec.name, version.version) * 6)
+            ]
         versions.append(
             {
                 "version": version.version,
@@ -216,8 +302,12 @@ def _add_run(
         "metrics": {
             "auc": round(offline_auc, 4),
             "log_loss": round(0.45 - (offline_auc - 0.86), 4),
+            **_evaluation_metrics(spec, version, seed),
         },
-        "code_version": _hex("code", spec.team, version.version)[:40],
+        # A FAILED version was trained from a notebook: its lineage is deliberately incomplete.
+        "code_version": ""
+        if version.status == "FAILED"
+        else _hex("code", spec.team, version.version)[:40],
         "started": format_instant(created - timedelta(hours=3)),
         "datasets": list(dataset_for.values()),
         "features": features,

@@ -30,7 +30,7 @@ ANCHOR_KEY = "govtui.demo.anchor"
 SEED_KEY = "govtui.demo.seed"
 MODELS_KEY = "govtui.demo.models"
 GENERATOR_KEY = "govtui.demo.generator"
-GENERATOR_VERSION = "1"  # bump when the generated registry changes shape
+GENERATOR_VERSION = "2"  # bump when the generated registry changes shape
 
 HEALTHY = "healthy"
 FAST_BURN = "fast_burn"
@@ -101,6 +101,11 @@ ATTRIBUTES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("sex", ("female", "male")),
     ("age_band", ("18-24", "25-44", "45-64", "65+")),
 )
+# Offline evaluation metrics on the demo runs (what the candidate gate reads): a FAILED version is
+# this much less accurate than the healthy model (beyond the 0.05 crit drop), and an unfair PENDING
+# candidate selects its last age band at this fraction of the rate (parity ratio about 0.7).
+FAILED_ACCURACY_DROP = 0.08
+FAIRNESS_CANDIDATE_SCALE = 0.7
 LABELLED_SHARE = 0.8  # share of predictions whose ground truth eventually arrives
 SMALL_GROUP_PER_DAY = 40.0  # predictions per day of the small group (min_samples is 100)
 LATENCY_BOUNDS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)

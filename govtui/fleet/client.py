@@ -53,6 +53,7 @@ class CollectorSpec:
     state_dir: str | None = None
     at: float | None = None
     focus: str | None = None
+    read_only: bool = False  # `--read-only`; the Collector also honours ui/per-source read_only
 
     def resolve(self) -> tuple[LoadedConfig, bool]:
         """The config to run with, and whether the simulated fleet is the source."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import json
 import logging
 import math
 import time
@@ -119,7 +118,11 @@ class Collector:
         self.registry_error: str | None = None
         self.alert_feed: AlertSource | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._audit_verification: tuple[tuple[int, ...], bool, str] | None = None
         self._reopen = False
+        from govtui.fleet.actions_runner import ActionsRunner
+
+        self.actions = ActionsRunner(self)
 
     # ------------------------------------------------------------------ set-up
 
@@ -189,6 +192,7 @@ class Collector:
         """Release the sources."""
         with contextlib.suppress(Exception):
             await self.signals.close()
+        await self.actions.close()
         for task in list(self._tasks):
             task.cancel()
 
@@ -216,6 +220,8 @@ class Collector:
             self._spawn(self._answer_lineage(request))
         elif isinstance(request, AuditRequest):
             self._spawn(self._answer_audit(request))
+        elif self.actions.handles(request):
+            self.actions.handle(request)
         elif isinstance(request, Shutdown):
             self.stopped = True
         else:
@@ -469,6 +475,8 @@ class Collector:
             alerts=self.alerts,
             details=details,
             stale_checks=stale,
+            notes=self.actions.notes,
+            incident=self.actions.incident,
         )
 
     def _detail(self, model: str, report: FleetReport) -> ModelDetail:
@@ -494,6 +502,7 @@ class Collector:
             self.detail_cache[model] = ([], [])
 
     async def _send_snapshot(self) -> None:
+        await self.actions.refresh_records()
         if self.focus is not None:
             await self._load_registry_detail(self.focus)
         try:
@@ -509,34 +518,73 @@ class Collector:
 
     async def _answer_lineage(self, request: LineageRequest) -> None:
         registry = self.registry
-        version = request.version or self.versions.get(request.model)
         if registry is None:
-            reply = LineageReply(request.model, version, None, self.registry_error or "no registry")
-        elif version is None:
-            reply = LineageReply(request.model, None, None, "no champion version in the registry")
+            error = self.registry_error or "no registry"
+            reply = LineageReply(request.model, request.version, None, error, request.compare)
         else:
             try:
-                lineage = await asyncio.to_thread(registry.lineage, request.model, version)
-                reply = LineageReply(request.model, version, lineage)
+                reply = await asyncio.to_thread(self._read_lineage, registry, request)
             except Exception as exc:
-                reply = LineageReply(request.model, version, None, _error_text(exc))
+                error = _error_text(exc)
+                reply = LineageReply(request.model, request.version, None, error, request.compare)
         self.emit(reply)
+
+    def _read_lineage(self, registry: ModelRegistry, request: LineageRequest) -> LineageReply:
+        """The asked version's lineage (alias, else the serving champion) and the compared one."""
+        model, compare = request.model, request.compare
+        default_alias = self.config.sources.registry.alias
+        version = request.version
+        if version is None and (request.alias or default_alias) == default_alias:
+            version = self.versions.get(model)  # the demo knows which version served at `at`
+        if version is None:
+            alias = request.alias or default_alias
+            found = registry.get_alias(model, alias)
+            if found is None:
+                return LineageReply(model, None, None, f"no {alias!r} version in the registry")
+            version = found.version
+        lineage = registry.lineage(model, version)
+        if compare is None:
+            return LineageReply(model, version, lineage)
+        try:
+            other = registry.lineage(model, compare)
+        except Exception as exc:
+            error = f"version {compare}: {_error_text(exc)}"
+            return LineageReply(model, version, lineage, error, compare)
+        return LineageReply(model, version, lineage, None, compare, other)
 
     def audit_path(self) -> Path:
         """The audit log the config names, else `audit.jsonl` in the state dir."""
-        configured = self.config.audit.path
-        return self.loaded.resolve(configured) if configured else self.state_dir / AUDIT_FILE
+        from govtui.actions.audit import audit_path
+
+        return audit_path(self.loaded, self.state_dir)
 
     async def _answer_audit(self, request: AuditRequest) -> None:
         path = self.audit_path()
+        self.emit(await asyncio.to_thread(self._audit_reply, path, request.limit))
+
+    def _audit_reply(self, path: Path, limit: int) -> AuditReply:
+        """The newest records and the chain's verification (cached while the file is unchanged)."""
+        from govtui.actions.audit import hmac_key_from_env, verify
+        from govtui.errors import GovtuiError
+
         try:
-            records = await asyncio.to_thread(read_audit_tail, path, request.limit)
-            reply = AuditReply(str(path), records)
+            stat = path.stat()
         except FileNotFoundError:
-            reply = AuditReply(str(path), (), "no audit log yet: no action has been taken")
+            return AuditReply(str(path), (), "no audit log yet: no action has been taken")
         except OSError as exc:
-            reply = AuditReply(str(path), (), f"cannot read: {exc.strerror or exc}")
-        self.emit(reply)
+            return AuditReply(str(path), (), f"cannot read: {exc.strerror or exc}")
+        key = hmac_key_from_env(self.config.audit.hmac_key_env)
+        try:
+            records = read_audit_tail(path, limit)
+            cache_key = (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, key is not None)
+            cached = self._audit_verification
+            if cached is None or cached[0] != cache_key:
+                result = verify(path, hmac_key=key)
+                cached = (cache_key, result.ok, result.summary())
+                self._audit_verification = cached
+        except (GovtuiError, OSError) as exc:
+            return AuditReply(str(path), (), f"cannot read: {_error_text(exc)}")
+        return AuditReply(str(path), records, None, cached[1], cached[2])
 
 
 def _kind_failure(signals: Signals, frames: tuple[str, ...]) -> str | None:
@@ -557,28 +605,18 @@ def _parse_report_time(text: str, fallback: datetime) -> float:
 
 
 def read_audit_tail(path: Path, limit: int) -> tuple[AuditRecord, ...]:
-    """The newest `limit` records of a JSON Lines audit log, as text (torn lines skipped)."""
-    records: list[AuditRecord] = []
-    with path.open(encoding="utf-8", errors="replace") as handle:
-        lines = handle.readlines()[-limit:]
-    for line in lines:
-        try:
-            data = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if not isinstance(data, dict):
-            continue
-        actor = data.get("actor")
-        if isinstance(actor, dict):
-            actor = f"{actor.get('user', '?')}@{actor.get('host', '?')}"
-        records.append(
-            AuditRecord(
-                seq=str(data.get("seq", "")),
-                time=str(data.get("time", "")),
-                actor=str(actor or ""),
-                action=str(data.get("action", "")),
-                target=str(data.get("target", "")),
-                outcome=str(data.get("outcome", "")),
-            )
+    """The newest `limit` records of the audit log as text, read from the end of the file."""
+    from govtui.actions.audit import AuditLog, actor_text
+
+    return tuple(
+        AuditRecord(
+            seq=str(data.get("seq", "")),
+            time=str(data.get("time", "")),
+            actor=actor_text(data.get("actor")),
+            action=str(data.get("action", "")),
+            target=str(data.get("target", "")),
+            outcome=str(data.get("outcome", "")),
+            incident=str(data.get("incident") or ""),
         )
-    return tuple(records)
+        for data in AuditLog(path).tail(limit)
+    )

@@ -83,6 +83,15 @@ class AliasMoveInfo:
 
 
 @dataclass(frozen=True)
+class NoteInfo:
+    """An operator's note on a model (from the audit log), newest last."""
+
+    time: str
+    actor: str
+    text: str
+
+
+@dataclass(frozen=True)
 class ModelDetail:
     """What the model screen needs beyond the fleet row; sent only for models the console focuses."""
 
@@ -106,3 +115,5 @@ class FleetSnapshot:
     alerts: tuple[AlertInfo, ...] = ()
     details: dict[str, ModelDetail] = field(default_factory=dict)
     stale_checks: dict[str, dict[str, float]] = field(default_factory=dict)
+    notes: dict[str, tuple[NoteInfo, ...]] = field(default_factory=dict)
+    incident: str | None = None

@@ -174,8 +174,12 @@ def configured_registry(
     *,
     demo_models: int = 12,
     demo_seed: int = 7,
+    read_only: bool = False,
 ) -> ModelRegistry:
-    """The registry the config names: a YAML file, MLflow (when this build has it), or the demo's."""
+    """The registry the config names: a YAML file, MLflow (when this build has it), or the demo's.
+
+    `read_only` (or the source's own `read_only`) makes MLflow refuse writes before any request.
+    """
     settings = loaded.config.sources.registry
     if settings.kind == "file" and settings.path is not None:
         from govtui.sources.registry.file import FileRegistry
@@ -186,7 +190,9 @@ def configured_registry(
         registry_class = getattr(module, "MlflowRegistry", None) if module else None
         if registry_class is None:
             raise SourceError("registry", "the MLflow registry is not available in this build")
-        registry: ModelRegistry = registry_class(settings)
+        registry: ModelRegistry = registry_class(
+            settings, base_dir=loaded.base_dir, read_only=read_only
+        )
         return registry
     return demo_registry(state_dir, models=demo_models, seed=demo_seed, at=at)
 

@@ -14,11 +14,12 @@ from textual import work
 from textual.app import App
 from textual.binding import BindingType
 from textual.filter import LineFilter
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer
 
 from govtui.fleet import snapshot_cache
 from govtui.fleet.requests import (
+    ACTION_REPLIES,
     AuditReply,
     AuditRequest,
     CollectorFailed,
@@ -155,18 +156,15 @@ class GovtuiApp(App[int]):
                 if getattr(screen, "model", None) == payload.model and hasattr(
                     screen, "on_lineage_arrived"
                 ):
-                    screen.post_message(
-                        LineageArrived(
-                            payload.model,
-                            payload.lineage,
-                            version=payload.version,
-                            error=payload.error,
-                        )
-                    )
+                    screen.post_message(LineageArrived.from_reply(payload))
         elif isinstance(payload, AuditReply):
             for screen in self.screen_stack:
                 if hasattr(screen, "on_audit_arrived"):
                     screen.post_message(AuditArrived(payload))
+        elif isinstance(payload, ACTION_REPLIES):
+            from govtui.ui.screens.action_modals import deliver
+
+            deliver(self, payload)
         elif isinstance(payload, CollectorFailed):
             self.collector_error = payload.message
             self.notify(payload.message, title="collector failed", severity="error", markup=False)
@@ -241,12 +239,23 @@ class GovtuiApp(App[int]):
         self.focus_model(name)
         self.show_screen(ModelScreen(name))
 
-    def open_lineage(self, name: str) -> None:
-        """The lineage of a model's champion; the Collector answers with LineageArrived."""
+    def open_lineage(
+        self,
+        name: str,
+        *,
+        version: str | None = None,
+        alias: str | None = None,
+        feature: str | None = None,
+    ) -> None:
+        """A version's lineage (the champion's by default), focused on `feature` when given."""
         from govtui.ui.screens.lineage import LineageScreen
 
-        self.show_screen(LineageScreen(name))
-        self.collector.send(LineageRequest(name))
+        self.show_screen(LineageScreen(name, version=version, alias=alias, feature=feature))
+        self.request_lineage(LineageRequest(name, version=version, alias=alias))
+
+    def request_lineage(self, request: LineageRequest) -> None:
+        """Ask the Collector for lineage; the answer arrives as LineageArrived."""
+        self.collector.send(request)
 
     # Screens other than the fleet are imported when first opened (Markdown alone costs
     # tens of milliseconds), so the first frame comes sooner.
@@ -292,8 +301,9 @@ class GovtuiApp(App[int]):
         self.notify("live" if at is None else "replaying ...", title="time", markup=False)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Dangerous app actions are removed in read-only mode; `:` types itself in a prompt."""
-        if action == "command_mode" and isinstance(self.screen, PromptScreen):
+        """Dangerous app actions are removed in read-only mode; `:` types itself in a prompt or
+        a dialog."""
+        if action == "command_mode" and isinstance(self.screen, ModalScreen):
             return False
         return not (self.read_only and is_dangerous(action))
 

@@ -52,6 +52,18 @@ def dangerous(binding: Binding) -> Binding:
     return binding
 
 
+# Actions that change the world (the Collector runs them; read-only mode removes these keys).
+MODEL_ACTION_BINDINGS: list[Binding] = [
+    dangerous(Binding("R", "rollback", "Roll back", id="model.rollback", key_display="R")),
+    dangerous(Binding("n", "note", "Note", id="model.note", show=False)),
+    dangerous(Binding("s", "silence", "Silence", id="model.silence", show=False)),
+]
+
+ALERTS_ACTION_BINDINGS: list[Binding] = [
+    dangerous(Binding("s", "silence", "Silence", id="alerts.silence")),
+]
+
+
 def is_dangerous(action: str) -> bool:
     """Whether an action (name, without parameters or namespace) changes the world."""
     name = action.rsplit(".", 1)[-1].split("(", 1)[0]

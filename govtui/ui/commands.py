@@ -1,8 +1,9 @@
 """The console's commands: `:` command mode and the command palette run the same table.
 
 `:fleet`, `:model NAME`, `:alerts`, `:audit`, `:lineage NAME`, `:theme NAME`, `:at TIME`,
-`:live`, `:help`, `:q`. Commands of later steps join the table with `register()`; a dangerous
-command is refused (and not offered) in read-only mode.
+`:live`, `:help`, `:q`, and the actions `:rollback [VERSION]`, `:silence`, `:note [TEXT]`,
+`:incident start TITLE|end`. Commands of later steps join the table with `register()`; a
+dangerous command is refused (and not offered) in read-only mode.
 """
 
 from __future__ import annotations
@@ -66,10 +67,59 @@ def _audit(app: GovtuiApp, _argument: str) -> None:
 
 
 def _lineage(app: GovtuiApp, argument: str) -> None:
-    name = argument or app.current_model()
+    """`:lineage NAME`, `NAME@ALIAS` or `NAME:VERSION` (a model named with `@`/`:` as it is)."""
+    from govtui.errors import GovtuiError
+    from govtui.sources.registry.lineage import parse_model_ref
+
+    text = argument or app.current_model()
+    if not text:
+        raise CommandError("lineage of which model? :lineage NAME[@ALIAS|:VERSION]")
+    if text in app.model_names():
+        app.open_lineage(text)
+        return
+    try:
+        ref = parse_model_ref(text)
+    except GovtuiError as exc:
+        raise CommandError(str(exc)) from None
+    app.open_lineage(app.resolve_model(ref.model), version=ref.version, alias=ref.alias)
+
+
+def _model_in_view(app: GovtuiApp, what: str) -> str:
+    """The model on screen (or under the fleet cursor) an action applies to."""
+    name = app.current_model()
     if not name:
-        raise CommandError("lineage of which model? :lineage NAME")
-    app.open_lineage(app.resolve_model(name))
+        raise CommandError(f"{what} which model? open it first (:model NAME)")
+    return app.resolve_model(name)
+
+
+def _rollback(app: GovtuiApp, argument: str) -> None:
+    from govtui.ui.screens.rollback import open_rollback
+
+    open_rollback(app, _model_in_view(app, "roll back"), argument or None)
+
+
+def _silence(app: GovtuiApp, _argument: str) -> None:
+    from govtui.ui.screens.action_modals import open_silence
+
+    open_silence(app, _model_in_view(app, "silence"))
+
+
+def _note(app: GovtuiApp, argument: str) -> None:
+    from govtui.ui.screens.action_modals import add_note, open_note
+
+    model = _model_in_view(app, "note on")
+    if argument:
+        add_note(app, model, argument)
+    else:
+        open_note(app, model)
+
+
+def _incident(app: GovtuiApp, argument: str) -> None:
+    from govtui.ui.screens.action_modals import incident
+
+    problem = incident(app, argument)
+    if problem is not None:
+        raise CommandError(problem)
 
 
 def _theme(app: GovtuiApp, argument: str) -> None:
@@ -114,11 +164,41 @@ for _command in (
     Command("model", "open a model", _model, argument="MODEL"),
     Command("alerts", "firing alerts and violations", _alerts),
     Command("audit", "the local audit log", _audit),
-    Command("lineage", "lineage of a model", _lineage, argument="MODEL", optional_argument=True),
+    Command(
+        "lineage",
+        "lineage of a model (NAME, NAME@ALIAS or NAME:VERSION)",
+        _lineage,
+        argument="MODEL",
+        optional_argument=True,
+    ),
     Command("theme", "switch theme", _theme, argument="THEME"),
     Command("at", "replay the fleet at a time (RFC 3339 or unix seconds)", _at, argument="TIME"),
     Command("live", "back to live time", _live),
     Command("help", "keys and commands", _help),
+    Command(
+        "rollback",
+        "roll the model back (to the previous champion, or VERSION) behind its guardrails",
+        _rollback,
+        argument="VERSION",
+        optional_argument=True,
+        dangerous=True,
+    ),
+    Command("silence", "silence the model's alerts", _silence, dangerous=True),
+    Command(
+        "note",
+        "note on the model (audited)",
+        _note,
+        argument="TEXT",
+        optional_argument=True,
+        dangerous=True,
+    ),
+    Command(
+        "incident",
+        "start or end an incident (actions carry its id)",
+        _incident,
+        argument="start TITLE|end",
+        dangerous=True,
+    ),
     Command("q", "quit", _quit, aliases=("quit", "q!")),
 ):
     register(_command)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 if TYPE_CHECKING:
-    from govtui.fleet.requests import AuditReply
+    from govtui.fleet.requests import AuditReply, LineageReply
     from govtui.fleet.snapshot import FleetSnapshot
     from govtui.sources.registry.base import Lineage
 
@@ -34,18 +34,42 @@ class LineageArrived(Message):
         *,
         version: str | None = None,
         error: str | None = None,
+        compare: str | None = None,
+        compare_lineage: Lineage | None = None,
     ) -> None:
         super().__init__()
         self.model = model
         self.lineage = lineage
         self.version = version
         self.error = error
+        self.compare = compare  # set on the answer to a diff request (the version compared)
+        self.compare_lineage = compare_lineage
+
+    @classmethod
+    def from_reply(cls, reply: LineageReply) -> LineageArrived:
+        """The message for one Collector reply."""
+        return cls(
+            reply.model,
+            reply.lineage,
+            version=reply.version,
+            error=reply.error,
+            compare=reply.compare,
+            compare_lineage=reply.compare_lineage,
+        )
 
 
 class AuditArrived(Message):
     """The newest audit log records."""
 
     def __init__(self, reply: AuditReply) -> None:
+        super().__init__()
+        self.reply = reply
+
+
+class ActionArrived(Message):
+    """The Collector's answer about an action: a RollbackPlanReply, ActionReply or TrafficReply."""
+
+    def __init__(self, reply: object) -> None:
         super().__init__()
         self.reply = reply
 

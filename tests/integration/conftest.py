@@ -205,3 +205,15 @@ def govtui():  # type: ignore[no-untyped-def]
 def wait_for():  # type: ignore[no-untyped-def]
     """Poll a predicate with a bounded timeout: wait_for(predicate, timeout, what=...)."""
     return _wait_for
+
+
+@pytest.fixture(scope="session")
+def mlflow_server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """A real MLflow tracking server for the session; see tests/integration/mlflow_server.py."""
+    from tests.integration.mlflow_server import start_mlflow_server
+
+    server = start_mlflow_server(tmp_path_factory.mktemp("mlflow"))
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -80,7 +80,7 @@ def _document() -> dict[str, Any]:
                     }
                 ],
             },
-            "run-2": {"datasets": ["warehouse.transactions"]},
+            "run-2": {"code_version": "def456", "datasets": ["warehouse.transactions"]},
         },
         "datasets": {
             "warehouse.transactions": {
@@ -421,3 +421,106 @@ def test_rewrite_is_valid_yaml_with_the_same_content(registry: FileRegistry) -> 
     assert after.runs == before.runs and after.datasets == before.datasets
     assert len(after.models["fraud-scorer"].alias_history) == 3
     assert parse_instant(after.models["fraud-scorer"].alias_history[-1].time).year == 2026
+
+
+def test_set_version_tag_persists_and_keeps_other_tags(registry: FileRegistry) -> None:
+    registry.set_version_tag("fraud-scorer", "2", "govtui.gate", "failed: parity ratio 0.71 < 0.8")
+    registry.set_version_tag("fraud-scorer", "2", "approved_by", "carol")
+    reopened = FileRegistry(registry.path)
+    version = reopened.get_version("fraud-scorer", "2")
+    assert version is not None
+    assert version.tags == {
+        "govtui.gate": "failed: parity ratio 0.71 < 0.8",
+        "approved_by": "carol",
+    }
+    assert version.gate == "failed"
+    assert reopened.get_version("fraud-scorer", "1").tags == {"govtui.gate": "passed"}  # type: ignore[union-attr]
+    assert reopened.get_alias("fraud-scorer").version == "2"  # type: ignore[union-attr]
+    assert len(reopened.alias_history("fraud-scorer")) == 2  # a tag is not an alias move
+
+
+@pytest.mark.parametrize(
+    ("model", "version", "needle"),
+    [("nope", "1", "unknown model 'nope'"), ("fraud-scorer", "9", "has no version '9'")],
+)
+def test_set_version_tag_refuses_unknown_model_or_version(
+    registry: FileRegistry, model: str, version: str, needle: str
+) -> None:
+    before = registry.path.read_bytes()
+    with pytest.raises(UnknownEntry, match=needle):
+        registry.set_version_tag(model, version, "govtui.gate", "passed")
+    assert registry.path.read_bytes() == before
+
+
+def test_set_version_tag_refuses_a_bad_key(registry: FileRegistry) -> None:
+    before = registry.path.read_bytes()
+    for key in ("", "bad\nkey", "nul\x00"):
+        with pytest.raises(UsageError, match="invalid tag key"):
+            registry.set_version_tag("fraud-scorer", "1", key, "x")
+    assert registry.path.read_bytes() == before
+
+
+def test_delete_alias_keeps_the_history_and_is_idempotent(registry: FileRegistry) -> None:
+    registry.set_alias("fraud-scorer", "challenger", "1", at="2026-03-01T00:00:00Z")
+    registry.delete_alias("fraud-scorer", "challenger")
+    reopened = FileRegistry(registry.path)
+    assert reopened.list_models()[0].aliases == {"champion": "2"}
+    assert reopened.get_alias("fraud-scorer", "challenger") is None
+    assert reopened.alias_history("fraud-scorer")[-1].alias == "challenger"  # history kept
+    before = registry.path.read_bytes()
+    registry.delete_alias("fraud-scorer", "challenger")  # not set: nothing to do
+    assert registry.path.read_bytes() == before
+    with pytest.raises(UnknownEntry, match="unknown model"):
+        registry.delete_alias("ghost", "champion")
+
+
+def _tag_many(path: str, worker: int, tags: int) -> None:
+    registry = FileRegistry(Path(path))
+    for index in range(tags):
+        registry.set_version_tag("fraud-scorer", str(1 + index % 3), f"w{worker}.{index}", "x")
+        if index % 2:
+            registry.set_alias("fraud-scorer", "champion", "1", actor=f"w{worker}-{index}")
+
+
+def test_parallel_processes_never_lose_a_tag(registry: FileRegistry) -> None:
+    context = multiprocessing.get_context("spawn")
+    workers = [
+        context.Process(target=_tag_many, args=(str(registry.path), worker, 6))
+        for worker in range(4)
+    ]
+    for process in workers:
+        process.start()
+    for process in workers:
+        process.join(timeout=120)
+        assert process.exitcode == 0
+    reopened = FileRegistry(registry.path)
+    keys = set()
+    for version in reopened.list_versions("fraud-scorer"):
+        keys |= {key for key in version.tags if key.startswith("w")}
+    assert keys == {f"w{worker}.{index}" for worker in range(4) for index in range(6)}
+    assert len(reopened.alias_history("fraud-scorer")) == 2 + 4 * 3  # alias moves kept too
+
+
+def test_parallel_tags_and_alias_deletes_in_threads(registry: FileRegistry) -> None:
+    errors: list[BaseException] = []
+
+    def run(worker: int) -> None:
+        try:
+            local = FileRegistry(registry.path)
+            for index in range(5):
+                local.set_version_tag("fraud-scorer", "3", f"t{worker}.{index}", str(index))
+                local.set_alias("fraud-scorer", f"a{worker}", "1")
+                local.delete_alias("fraud-scorer", f"a{worker}")
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(worker,)) for worker in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    reopened = FileRegistry(registry.path)
+    tags = reopened.get_version("fraud-scorer", "3").tags  # type: ignore[union-attr]
+    assert len([key for key in tags if key.startswith("t")]) == 20
+    assert reopened.list_models()[0].aliases == {"champion": "2"}

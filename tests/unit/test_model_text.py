@@ -1,4 +1,4 @@
-"""The model screen's pure rendering: numbers, cells, styles from the policy, plain text, lineage."""
+"""The model screen's pure rendering: numbers, cells, styles from the policy, plain text."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 from govtui.analysis.policy import BURN_RATE_ALERTS, alert_for
 from govtui.config import BURN_WINDOWS, FairnessConfig
 from govtui.fleet.snapshot import FeatureDistribution
-from govtui.sources.registry.base import ColumnLineage, Dataset, Lineage, TrainingRun
 from govtui.ui.render.model_text import (
     FOUR_FIFTHS_NOTE,
     ModelView,
@@ -29,8 +28,6 @@ from govtui.ui.render.model_text import (
     fmt_since,
     fmt_small_percent,
     header_text,
-    lineage_outline,
-    lineage_text,
     model_view,
     model_view_text,
     parity_line,
@@ -341,62 +338,3 @@ def test_theme_variables_follow_references_and_drop_alpha() -> None:
     assert theme_colour(variables, "muted") == "#E0E0E0"
     assert theme_colour({"x": "auto 87%"}, "x") == ""
     assert Palette.from_theme(variables).crit == "bold #B93C5B"
-
-
-# ---------------------------------------------------------------- lineage
-
-
-def _lineage(model: str = "fraud", feature: str = "amount_log") -> Lineage:
-    return Lineage(
-        model=model,
-        version="3",
-        deployment="prod-eu",
-        run=TrainingRun(
-            "run-3",
-            {"lr": "0.1", "depth": "6"},
-            {"auc": 0.91},
-            "git:abc123",
-            "2026-01-01T00:00:00Z",
-        ),
-        datasets=(
-            Dataset("transactions", "sha256:aa", "s3://lake/tx", ("amount", "merchant")),
-            Dataset("customers", "sha256:bb", "s3://lake/cust", ("age",)),
-        ),
-        features=(
-            ColumnLineage(feature, ("transactions.amount",), "log1p"),
-            ColumnLineage("age", ("customers.age",), ""),
-            ColumnLineage("hour", ("events.ts",), "hour of day"),
-        ),
-    )
-
-
-def test_lineage_outline_follows_the_chain() -> None:
-    text = lineage_text(_lineage())
-    lines = text.splitlines()
-    assert lines[0] == "deployment prod-eu"
-    assert lines[1] == "  model fraud  version 3"
-    assert lines[2].startswith("    training run run-3  code git:abc123")
-    assert "        lr = 0.1" in lines
-    dataset_line = lines.index("      dataset transactions  digest sha256:aa  source s3://lake/tx")
-    assert lines[dataset_line + 1] == "        schema amount, merchant"
-    assert lines[dataset_line + 2] == "        feature amount_log  <- log1p"
-    assert lines[dataset_line + 3] == "          column transactions.amount"
-    assert "        feature age  <- identity" in lines
-    assert "      features without a recorded dataset" in lines
-    assert "lineage incomplete" not in text
-
-
-def test_incomplete_lineage_says_so() -> None:
-    lineage = dataclasses.replace(_lineage(), run=None)
-    text = lineage_text(lineage)
-    assert "lineage incomplete" in text
-    assert "training run (not recorded)" in text
-    no_columns = dataclasses.replace(_lineage(), features=(ColumnLineage("x", (), ""),))
-    assert "no source column recorded" in lineage_text(no_columns)
-
-
-def test_lineage_labels_are_never_markup() -> None:
-    outline = lineage_outline(_lineage(model="[bold]evil[/]", feature="f[/]x"))
-    plains = [line.label.plain for line in outline]
-    assert "model [bold]evil[/]  version 3" in plains
-    assert any("feature f[/]x" in plain for plain in plains)

@@ -43,7 +43,7 @@ class ModelVersion:
         value = self.tags.get(GATE_TAG)
         if value is None:
             return None
-        return value.split(" ", 1)[0].split(";", 1)[0].strip() or None
+        return value.split(" ", 1)[0].split(";", 1)[0].strip().rstrip(":") or None
 
 
 @dataclass(frozen=True)

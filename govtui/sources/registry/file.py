@@ -548,6 +548,43 @@ class FileRegistry:
             write_registry_atomic(self.path, updated, style=style)
             self._cache = None
 
+    def set_version_tag(self, model: str, version: str, key: str, value: str) -> None:
+        """Set one tag on an existing version, as one locked read-modify-write."""
+        if not isinstance(key, str) or not _NAME_RE.match(key):
+            raise UsageError(
+                f"invalid tag key {_one_line(str(key))!r} (non-empty, no control chars)"
+            )
+        if not isinstance(value, str):
+            raise UsageError(f"tag {_one_line(key)!r}: value must be text")
+        with registry_lock(self.path):
+            document, style = self._read()
+            entry = self._model(document, model)
+            index = next(
+                (i for i, item in enumerate(entry.versions) if item.version == version), None
+            )
+            if index is None:
+                raise UnknownEntry(f"{self.path}: model {model!r} has no version {version!r}")
+            item = entry.versions[index]
+            versions = list(entry.versions)
+            versions[index] = item.model_copy(update={"tags": {**item.tags, key: value}})
+            new_entry = entry.model_copy(update={"versions": versions})
+            updated = document.model_copy(update={"models": {**document.models, model: new_entry}})
+            write_registry_atomic(self.path, updated, style=style)
+            self._cache = None
+
+    def delete_alias(self, model: str, alias: str) -> None:
+        """Remove an alias (the history is kept); an alias that is not set is left alone."""
+        with registry_lock(self.path):
+            document, style = self._read()
+            entry = self._model(document, model)
+            if alias not in entry.aliases:
+                return
+            aliases = {name: target for name, target in entry.aliases.items() if name != alias}
+            new_entry = entry.model_copy(update={"aliases": aliases})
+            updated = document.model_copy(update={"models": {**document.models, model: new_entry}})
+            write_registry_atomic(self.path, updated, style=style)
+            self._cache = None
+
     def lineage(self, model: str, version: str) -> Lineage:
         """Deployment -> version -> run -> datasets -> features -> source columns."""
         document = self.document()
@@ -578,6 +615,11 @@ class FileRegistry:
             )
             if found.features is None:
                 features = list(run_entry.features)
+        source = ""
+        if features:
+            source = (
+                "file registry: version" if found.features is not None else "file registry: run"
+            )
         return Lineage(
             model=model,
             version=version,
@@ -592,6 +634,7 @@ class FileRegistry:
                 )
                 for item in features
             ),
+            feature_source=source,
         )
 
 

@@ -15,6 +15,7 @@ from rich.text import Text
 
 from govtui.analysis.results import ModelReport
 from govtui.fleet.snapshot import AlertInfo, FleetSnapshot
+from govtui.ui.render.action_text import NOTE_MARKER
 from govtui.ui.render.model_text import (
     MISSING,
     Palette,
@@ -129,13 +130,19 @@ CellValue = tuple[str, str]
 
 
 def row_values(
-    report: ModelReport, alerts: Sequence[AlertInfo], stale: dict[str, float] | None
+    report: ModelReport,
+    alerts: Sequence[AlertInfo],
+    stale: dict[str, float] | None,
+    note_marker: str = "",
 ) -> tuple[CellValue, ...]:
-    """One model's cells as plain (text, meaning) pairs, in column order (cheap to compare)."""
+    """One model's cells as plain (text, meaning) pairs, in column order (cheap to compare).
+
+    `note_marker` is drawn beside the name of a model that carries operator notes.
+    """
     worst_slo = report.worst_slo
     drift = report.drift.status
     values = {
-        "model": (report.model, ""),
+        "model": (f"{report.model} {note_marker}" if note_marker else report.model, ""),
         "version": (report.version or MISSING, ""),
         "health": (status_word(report.status), report.status),
         "budget": (budget_text(report), worst_slo.status if worst_slo else "unknown"),
@@ -191,7 +198,8 @@ class FleetRowBuilder:
     would cost tens of milliseconds on the console's event loop.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, note_marker: str = NOTE_MARKER) -> None:
+        self.note_marker = note_marker
         self._palette: Palette | None = None
         self._cache: dict[str, tuple[tuple[CellValue, ...], str, FleetRow]] = {}
 
@@ -204,11 +212,15 @@ class FleetRowBuilder:
         for alert in snapshot.alerts:
             if alert.model is not None:
                 by_model.setdefault(alert.model, []).append(alert)
+        notes = getattr(snapshot, "notes", None) or {}  # older cached snapshots have none
         cache: dict[str, tuple[tuple[CellValue, ...], str, FleetRow]] = {}
         result = []
         for report in snapshot.report.models:
             values = row_values(
-                report, by_model.get(report.model, []), snapshot.stale_checks.get(report.model)
+                report,
+                by_model.get(report.model, []),
+                snapshot.stale_checks.get(report.model),
+                self.note_marker if notes.get(report.model) else "",
             )
             search = search_text(report)
             known = self._cache.get(report.model)

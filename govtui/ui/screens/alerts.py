@@ -16,7 +16,7 @@ from textual.widgets import Static
 from govtui.analysis.results import STATUS_RANK
 from govtui.config import CHECK_KEYS
 from govtui.fleet.snapshot import FleetSnapshot
-from govtui.ui.bindings import ALERTS_BINDINGS, SCREEN_BINDINGS
+from govtui.ui.bindings import ALERTS_ACTION_BINDINGS, ALERTS_BINDINGS, SCREEN_BINDINGS
 from govtui.ui.render.model_text import MISSING, Palette, Row, cell, fmt_instant_text, status_cell
 from govtui.ui.screens.base import SnapshotScreen
 from govtui.ui.widgets.panels import SyncedTable
@@ -92,7 +92,11 @@ def key_parts(key: str | None) -> tuple[str | None, str | None]:
 class AlertsScreen(SnapshotScreen):
     """Alerts and violations of the whole fleet."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [*SCREEN_BINDINGS, *ALERTS_BINDINGS]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *SCREEN_BINDINGS,
+        *ALERTS_BINDINGS,
+        *ALERTS_ACTION_BINDINGS,
+    ]
     breadcrumb = "alerts"
 
     DEFAULT_CSS = """
@@ -159,6 +163,29 @@ class AlertsScreen(SnapshotScreen):
         if model is not None:
             app: Any = self.app
             app.open_model(model)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Read-only mode, or a read-only Alertmanager, removes `s`."""
+        if not super().check_action(action, parameters):
+            return False
+        from govtui.ui.screens.action_modals import source_read_only
+
+        return not source_read_only(self.app, action)
+
+    def action_silence(self) -> None:
+        """`s`: silence the selected alert (or every alert of the selected violation's model)."""
+        focused = self.focused
+        alertname: str | None = None
+        if isinstance(focused, SyncedTable) and focused.id == "alerts-table":
+            key = focused.cursor_key
+            alertname = key.split(KEY_SEPARATOR)[2] if key is not None else None
+        model, _check = self._selected()
+        if model is None:
+            self.notify("select an alert or violation of a model to silence", markup=False)
+            return
+        from govtui.ui.screens.action_modals import open_silence
+
+        open_silence(self.app, model, alertname)
 
     def on_data_table_row_selected(self, event: Any) -> None:
         """Enter on a row opens its model."""

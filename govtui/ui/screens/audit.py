@@ -1,4 +1,4 @@
-"""`:audit`: the newest records of the local audit log, read by the Collector."""
+"""`:audit`: the newest records of the local audit log and whether its chain verifies."""
 
 from __future__ import annotations
 
@@ -15,7 +15,15 @@ from govtui.ui.render.model_text import Row, cell
 from govtui.ui.screens.base import GovtuiScreen
 from govtui.ui.widgets.panels import SyncedTable
 
-AUDIT_COLUMNS = ("seq", "time", "actor", "action", "target", "outcome")
+AUDIT_COLUMNS = ("seq", "time", "actor", "action", "target", "outcome", "incident")
+VERIFY_CLASSES = {True: "-intact", False: "-broken", None: "-unverified"}
+
+
+def verify_text(reply: AuditReply) -> Text:
+    """The chain's state in one line: intact with its head, BROKEN with where and why."""
+    if reply.verified is None:
+        return Text(f"chain not verified: {reply.error or 'no verification yet'}")
+    return Text(reply.verify_message)
 
 
 def audit_rows(reply: AuditReply) -> list[Row]:
@@ -30,6 +38,7 @@ def audit_rows(reply: AuditReply) -> list[Row]:
                 cell(record.action),
                 cell(record.target),
                 cell(record.outcome),
+                cell(record.incident or "-"),
             ),
         )
         for index, record in enumerate(reversed(reply.records))
@@ -43,9 +52,24 @@ class AuditScreen(GovtuiScreen):
     breadcrumb = "audit"
 
     DEFAULT_CSS = """
+    AuditScreen #audit-verify {
+        height: auto;
+        padding: 0 1;
+    }
+    AuditScreen #audit-verify.-intact {
+        color: $status-ok;
+    }
+    AuditScreen #audit-verify.-broken {
+        color: $status-crit;
+        text-style: $status-crit-emphasis;
+    }
+    AuditScreen #audit-verify.-unverified {
+        color: $status-unknown;
+    }
     AuditScreen #audit-path {
         height: auto;
         padding: 0 1;
+        color: $text-dim;
     }
     AuditScreen SyncedTable {
         height: 1fr;
@@ -58,6 +82,7 @@ class AuditScreen(GovtuiScreen):
         self.reply: AuditReply | None = None
 
     def compose_body(self) -> ComposeResult:
+        yield Static("verifying the chain ...", id="audit-verify", markup=False)
         yield Static("reading the audit log ...", id="audit-path", markup=False)
         yield SyncedTable(AUDIT_COLUMNS, id="audit-table")
 
@@ -79,8 +104,12 @@ class AuditScreen(GovtuiScreen):
         self.show(message.reply)
 
     def show(self, reply: AuditReply) -> None:
-        """Show records, or why there are none."""
+        """Show the chain's state and the records, or why there are none."""
         self.reply = reply
+        header = self.query_one("#audit-verify", Static)
+        header.update(verify_text(reply))
+        for verified, name in VERIFY_CLASSES.items():
+            header.set_class(reply.verified is verified, name)
         text = Text(reply.path)
         if reply.error:
             text.append(f": {reply.error}")

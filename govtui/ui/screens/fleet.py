@@ -14,6 +14,7 @@ from textual.widgets import Static
 
 from govtui.analysis.results import ModelReport
 from govtui.ui.bindings import FLEET_BINDINGS, SCREEN_BINDINGS
+from govtui.ui.render.action_text import ASCII_NOTE_MARKER
 from govtui.ui.render.fleet_rows import FleetRow, FleetRowBuilder, fleet_text
 from govtui.ui.render.model_text import Palette, status_word
 from govtui.ui.screens.base import SnapshotScreen
@@ -97,6 +98,8 @@ class FleetScreen(SnapshotScreen):
 
     def on_mount(self) -> None:
         """Show what the app already has; follow theme changes."""
+        if getattr(self.app, "ascii_mode", False):
+            self.row_builder.note_marker = ASCII_NOTE_MARKER
         self.palette = Palette.from_theme(self.app.theme_variables)
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self._theme_changed())
         self.table.focus()

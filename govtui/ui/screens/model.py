@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, VerticalScroll
@@ -18,7 +19,8 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from govtui.config import CHECK_KEYS, Config, FairnessConfig
-from govtui.ui.bindings import SCREEN_BINDINGS
+from govtui.ui.bindings import MODEL_ACTION_BINDINGS, SCREEN_BINDINGS
+from govtui.ui.render.action_text import action_status_text, notes_text
 from govtui.ui.render.model_text import (
     ModelView,
     Palette,
@@ -27,6 +29,7 @@ from govtui.ui.render.model_text import (
     model_view_text,
     parity_line,
 )
+from govtui.ui.screens.action_modals import source_read_only
 from govtui.ui.screens.base import GovtuiScreen
 from govtui.ui.widgets.panels import Panel, set_text, worst_violation_check
 from govtui.ui.widgets.panels.alerts import AlertsPanel
@@ -61,7 +64,11 @@ class ModelScreen(GovtuiScreen):
         (WIDE_FROM, "-wide"),
     ]
 
-    BINDINGS: ClassVar[list[BindingType]] = [*SCREEN_BINDINGS, *MODEL_BINDINGS]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *SCREEN_BINDINGS,
+        *MODEL_BINDINGS,
+        *MODEL_ACTION_BINDINGS,
+    ]
 
     DEFAULT_CSS = """
     ModelScreen {
@@ -71,6 +78,15 @@ class ModelScreen(GovtuiScreen):
         height: auto;
         padding: 0 1;
         background: $panel;
+    }
+    ModelScreen #model-notes, ModelScreen #model-action {
+        height: auto;
+        padding: 0 1;
+        background: $panel;
+        display: none;
+    }
+    ModelScreen #model-notes.-shown, ModelScreen #model-action.-shown {
+        display: block;
     }
     ModelScreen #model-body {
         height: 1fr;
@@ -119,6 +135,8 @@ class ModelScreen(GovtuiScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="model-header")
+        yield Static(id="model-notes")
+        yield Static(id="model-action")
         with VerticalScroll(id="model-body", can_focus=False), Container(id="model-panels"):
             yield SloPanel(id="panel-slo")
             yield DriftPanel(id="panel-drift")
@@ -175,6 +193,7 @@ class ModelScreen(GovtuiScreen):
         """Show a view: header and every panel, each diffing against what it shows."""
         self.view = view
         set_text(self.query_one("#model-header", Static), header_text(view, self.palette))
+        self._show_notes()
         for panel in self.panels:
             panel.apply(view, self.palette)
 
@@ -222,6 +241,59 @@ class ModelScreen(GovtuiScreen):
             self.notify("Lineage is not available here", title="lineage", severity="warning")
             return
         open_lineage(self.model)
+
+    def on_feature_lineage_requested(self, message: Any) -> None:
+        """`l` on a drift feature: the lineage screen focused on that feature."""
+        message.stop()
+        open_lineage = getattr(self.app, "open_lineage", None)
+        if open_lineage is not None:
+            open_lineage(self.model, feature=message.feature)
+
+    # -------------------------------------------------------------- actions (the Collector acts)
+
+    def _show_notes(self) -> None:
+        snapshot = getattr(self.app, "snapshot", None)
+        notes = getattr(snapshot, "notes", None) or {}
+        text = notes_text(notes.get(self.model, ()), self.palette)
+        line = self.query_one("#model-notes", Static)
+        set_text(line, text)
+        line.set_class(bool(text.plain), "-shown")
+
+    def show_action_status(self, text: Text) -> None:
+        """The line under the header that says how the last action on this model went."""
+        line = self.query_one("#model-action", Static)
+        set_text(line, text)
+        line.set_class(bool(text.plain), "-shown")
+
+    def on_action_arrived(self, message: Any) -> None:
+        """Outcomes of actions on this model, and the traffic watch after a rollback."""
+        text = action_status_text(message.reply, self.model, self.palette)
+        if text is not None:
+            self.show_action_status(text)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Read-only mode, and a read-only registry or Alertmanager, remove the action keys."""
+        if not super().check_action(action, parameters):
+            return False
+        return not source_read_only(self.app, action)
+
+    def action_rollback(self) -> None:
+        """`R`: the rollback dialog (pre-flight checklist first)."""
+        from govtui.ui.screens.rollback import open_rollback
+
+        open_rollback(self.app, self.model)
+
+    def action_note(self) -> None:
+        """`n`: a note on this model."""
+        from govtui.ui.screens.action_modals import open_note
+
+        open_note(self.app, self.model)
+
+    def action_silence(self) -> None:
+        """`s`: silence this model's alerts."""
+        from govtui.ui.screens.action_modals import open_silence
+
+        open_silence(self.app, self.model)
 
     def copy_text(self) -> str:
         """The screen as plain text (what `y` copies)."""

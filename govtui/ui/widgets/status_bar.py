@@ -1,4 +1,5 @@
-"""The status bar: each source's state, the operator, READ-ONLY, the theme, the clock or replay time."""
+"""The status bar: the active incident, each source's state, the operator, READ-ONLY, the theme,
+the clock or replay time."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import Static
 
+from govtui.ui.render.model_text import Palette
 from govtui.ui.render.status import status_line
 
 
@@ -47,6 +49,11 @@ class StatusBar(Static):
             collector_error=getattr(app, "collector_error", None),
             now=time.time(),
         )
+        incident = getattr(getattr(app, "snapshot", None), "incident", None)
+        if incident:
+            palette = Palette.from_theme(app.theme_variables)
+            text = Text.assemble((f"INCIDENT {incident}", palette.crit), "  ", text)
+            text.no_wrap, text.overflow = True, "ellipsis"
         if text != self.text:
             self.text = text
             self.update(text)

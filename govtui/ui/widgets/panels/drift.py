@@ -1,4 +1,8 @@
-"""Drift panel: features by PSI with JS, KS and status; Enter shows a feature's two distributions."""
+"""Drift panel: features by PSI with JS, KS and status; Enter shows a feature's two distributions.
+
+`l` on a feature row asks for that feature's lineage (its source columns and datasets): the panel
+posts `FeatureLineageRequested`, and the model screen opens the lineage screen on it.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from typing import ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.widgets import Static
 
 from govtui.ui.render.model_text import (
@@ -21,8 +26,16 @@ from govtui.ui.widgets.panels import Panel, SyncedTable, set_text
 from govtui.ui.widgets.plots import DistributionPlot
 
 
+class FeatureLineageRequested(Message):
+    """The operator asked where a drifting feature comes from (`l` on its row)."""
+
+    def __init__(self, feature: str) -> None:
+        super().__init__()
+        self.feature = feature
+
+
 class FeatureTable(SyncedTable):
-    """The drift features; Enter selects the feature under the cursor."""
+    """The drift features; Enter selects the feature under the cursor, `l` opens its lineage."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
@@ -31,8 +44,21 @@ class FeatureTable(SyncedTable):
             "Compare distributions",
             id="model.select_feature",
             tooltip="Show the feature's reference and current distributions",
-        )
+        ),
+        Binding(
+            "l",
+            "feature_lineage",
+            "Feature lineage",
+            id="model.feature_lineage",
+            tooltip="Open the lineage on this feature: its source columns and datasets",
+        ),
     ]
+
+    def action_feature_lineage(self) -> None:
+        """`l`: the lineage of the feature under the cursor."""
+        feature = self.cursor_key
+        if feature is not None:
+            self.post_message(FeatureLineageRequested(feature))
 
 
 class DriftPanel(Panel):
