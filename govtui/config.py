@@ -508,8 +508,9 @@ def _compose_lines(text: str, file_label: str) -> tuple[Any, dict[tuple[Any, ...
     lines = key_lines(node)
     try:
         data = yaml.load(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{file_label}:1: invalid YAML: {exc}") from None
+    except yaml.YAMLError as exc:  # e.g. an unknown tag: composes, but does not construct
+        line, problem = yaml_problem(exc)
+        raise ConfigError(f"{file_label}:{line}: invalid YAML: {problem}") from None
     return data, lines
 
 
@@ -523,6 +524,11 @@ def line_for(lines: Mapping[tuple[Any, ...], int], loc: tuple[Any, ...]) -> int:
     return lines.get((), 1)
 
 
+def one_line_text(text: str) -> str:
+    """Text from the input shown in an error, kept on one line (control characters escaped)."""
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
+
+
 def format_loc(loc: tuple[Any, ...]) -> str:
     """A key path as `a.b[0].c`, or `(top level)` when empty."""
     parts: list[str] = []
@@ -530,7 +536,7 @@ def format_loc(loc: tuple[Any, ...]) -> str:
         if isinstance(item, int):
             parts.append(f"[{item}]")
         else:
-            parts.append(("." if parts else "") + str(item))
+            parts.append(("." if parts else "") + one_line_text(str(item)))
     return "".join(parts) or "(top level)"
 
 
@@ -551,7 +557,7 @@ def describe_error(error: Mapping[str, Any]) -> str:
     if kind == "missing":
         return "required key is missing"
     message = str(error.get("msg", "invalid value"))
-    return message.removeprefix("Value error, ")
+    return one_line_text(message.removeprefix("Value error, "))
 
 
 def parse_config(text: str, file_label: str = "<config>") -> Config:

@@ -217,7 +217,14 @@ def _prometheus_signals(loaded: LoadedConfig, at: datetime) -> Signals:
             signals: Signals = await source.fetch(at, kinds=CHECK_SIGNAL_KINDS)
             return signals
 
-    return asyncio.run(fetch())
+    signals = asyncio.run(fetch())
+    if signals.failed:
+        # A gate must not judge a fleet it could only partly read (models or checks would be
+        # missing or unknown and could pass): a failed query is a source error, exit 2.
+        kinds = ", ".join(sorted(signals.failed))
+        first = str(next(iter(signals.failed.values()))).removeprefix("prometheus: ")
+        raise SourceError("prometheus", f"could not fetch {kinds}: {first}")
+    return signals
 
 
 def _champions(registry: ModelRegistry, models: list[str], config: Config) -> dict[str, str | None]:

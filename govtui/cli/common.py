@@ -97,14 +97,6 @@ def add_read_only(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def loaded_or_default(args: argparse.Namespace) -> LoadedConfig:
-    """The discovered config, or the built-in defaults (demo registry) when there is none."""
-    from govtui.config import Config, LoadedConfig
-
-    loaded = load_config_from_args(args)
-    return loaded if loaded is not None else LoadedConfig(config=Config())
-
-
 def loaded_or_demo(args: argparse.Namespace) -> LoadedConfig:
     """The discovered config, or the demo's (as the console uses) when there is none."""
     loaded = load_config_from_args(args)

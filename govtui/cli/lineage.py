@@ -67,7 +67,8 @@ def other_ref(text: str, base: ModelRef) -> ModelRef:
 
 def run_lineage(args: argparse.Namespace) -> int:
     """Resolve the reference(s), read the lineage, print it."""
-    from govtui.cli.registry_access import config_or_default, open_registry
+    from govtui.cli.common import loaded_or_demo
+    from govtui.cli.registry_access import open_registry
     from govtui.sources.registry.lineage import (
         diff_lineage,
         diff_to_dict,
@@ -78,7 +79,7 @@ def run_lineage(args: argparse.Namespace) -> int:
 
     ref = parse_model_ref(args.ref)
     other = other_ref(args.diff, ref) if args.diff is not None else None
-    loaded = config_or_default(args)
+    loaded = loaded_or_demo(args)
     alias = loaded.config.sources.registry.alias
     ascii_only = bool(getattr(args, "ascii", False))
     with open_registry(loaded, at_from_args(args)) as registry:

@@ -13,15 +13,6 @@ if TYPE_CHECKING:
     from govtui.sources.registry.base import ModelRegistry
 
 
-def config_or_default(args: argparse.Namespace) -> LoadedConfig:
-    """The discovered config, else the built-in defaults (whose registry is the demo's)."""
-    from govtui.cli.common import load_config_from_args
-    from govtui.config import Config, LoadedConfig
-
-    loaded = load_config_from_args(args)
-    return loaded if loaded is not None else LoadedConfig(config=Config())
-
-
 @contextlib.contextmanager
 def open_registry(loaded: LoadedConfig, at: datetime | None) -> Iterator[ModelRegistry]:
     """The configured registry (file, MLflow, or the demo's in the state dir), closed after use."""

@@ -48,10 +48,11 @@ def register(subparsers: Any) -> None:
 
 def run_versions(args: argparse.Namespace) -> int:
     """Read the versions (and the alias history for JSON) and print them."""
-    from govtui.cli.registry_access import config_or_default, open_registry
+    from govtui.cli.common import loaded_or_demo
+    from govtui.cli.registry_access import open_registry
     from govtui.sources.registry.lineage import UnknownModelVersion, printable
 
-    loaded = config_or_default(args)
+    loaded = loaded_or_demo(args)
     with open_registry(loaded, at_from_args(args)) as registry:
         versions = registry.list_versions(args.model)
         models = None

@@ -4,13 +4,15 @@ Samples are taken at times aligned to their step, so that every window the analy
 (all multiples of five minutes) starts and ends on a sample: Prometheus's `increase()` then
 returns exactly the counter difference the in-process demo computes. Recent history is written
 at a fine step, older history hourly (enough for the 30 d budget, the 7 d drift reference and
-the hourly plots) to keep the file small.
+the hourly plots) to keep the file small. A sparse backfill (`family_times`) goes further: each
+metric family gets only the sample times the analysis reads at one evaluation time (window
+starts and ends, and the hourly grid the plot series read), for fleets too large for a grid.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Protocol
@@ -196,6 +198,73 @@ def window_edges(config: Config, end: float) -> list[float]:
     return sorted(edges)
 
 
+def _drift_windows(config: Config) -> list[Any]:
+    """The drift settings of the fleet and of every override."""
+    settings = [config.drift]
+    settings.extend(override.drift or config.drift for override in config.models.overrides.values())
+    return settings
+
+
+def _window_span(window: Any, end: float) -> tuple[float, float]:
+    """Start and end of a drift window evaluated at `end`."""
+    if window.start is not None and window.end is not None:
+        return parse_instant(window.start).timestamp(), parse_instant(window.end).timestamp()
+    window_end = end - parse_duration(window.offset)
+    return window_end - parse_duration(window.duration), window_end
+
+
+def family_times(config: Config, end: float, *, series: bool = True) -> dict[str, list[int]]:
+    """For each metric family (without the prefix), the sample times one evaluation at `end`
+    reads: the start and end of each window its queries ask for, plus (with `series`) the hourly
+    grid over the quality lookback that the plot series read. Nothing else is needed for that
+    evaluation, so a backfill of just these is tiny next to a scrape grid.
+
+    `end` should be a multiple of every coverage subquery step (a whole day is) so that the
+    sample starting the SLO period is seen by the coverage query.
+    """
+    slo_windows = set(BURN_WINDOWS) | {slo.period for slo in config.slos}
+    fairness_settings = [config.fairness]
+    quality_settings = [config.quality]
+    for override in config.models.overrides.values():
+        slo_windows |= {slo.period for slo in override.slos or ()}
+        fairness_settings.append(override.fairness or config.fairness)
+        quality_settings.append(override.quality or config.quality)
+    slo = {end} | {end - parse_duration(window) for window in slo_windows}
+    drift = {end}
+    reference: set[float] = set()
+    for settings in _drift_windows(config):
+        drift.update(_window_span(settings.current, end))
+        reference.update(_window_span(settings.reference, end))
+    drift |= reference
+    predictions = {end} | reference
+    labelled = {end} | reference
+    for fairness in fairness_settings:
+        window = parse_duration(fairness.window)
+        predictions.add(end - window)
+        for quality in quality_settings:
+            delay = parse_duration(quality.label_delay)
+            labelled.update((end - delay, end - delay - window))
+    if series:
+        lookback = max(parse_duration(quality.anomaly_lookback) for quality in quality_settings)
+        hour_end = int(end // 3600) * 3600
+        grid = range(hour_end - lookback - 3600, hour_end + 1, 3600)
+        requests = slo | set(grid)
+        labelled = labelled | set(grid)
+    else:
+        requests = slo
+    found = {
+        "requests": requests,
+        "request_duration_seconds": slo,
+        "feature_value": drift,
+        "feature_category": drift,
+        "predictions": predictions,
+        "labeled_predictions": labelled,
+    }
+    return {
+        family: sorted({int(moment) for moment in moments}) for family, moments in found.items()
+    }
+
+
 def write_openmetrics(
     handle: IO[str],
     keys: Sequence[tuple[str, dict[str, str]]],
@@ -203,8 +272,14 @@ def write_openmetrics(
     times: Sequence[int],
     *,
     help_texts: dict[str, str] | None = None,
+    only_at: Mapping[str, Collection[int]] | None = None,
+    eof: bool = True,
 ) -> int:
-    """Write families in order, each series' samples in time order; returns samples written."""
+    """Write families in order, each series' samples in time order; returns samples written.
+
+    `only_at` maps a family name to the only times it is written at (a sparse backfill);
+    `eof=False` leaves the file open for more families (each family in one call only).
+    """
     names = {name for name, _ in keys}
     histogram_families = {name[: -len("_bucket")] for name in names if name.endswith("_bucket")}
     by_family: dict[str, list[int]] = {}
@@ -223,18 +298,33 @@ def write_openmetrics(
         rows = sorted(
             by_family[family], key=lambda row: (keys[row][0], sorted(keys[row][1].items()))
         )
+        allowed = None
+        if only_at is not None and family in only_at:
+            wanted = {int(moment) for moment in only_at[family]}
+            allowed = np.array([int(moment) in wanted for moment in times], dtype=bool)
         for row in rows:
             name, labels = keys[row]
             prefix = f"{name}{format_labels(labels)} "
-            values = matrix[row]
-            present = np.flatnonzero(~np.isnan(values))
+            present = ~np.isnan(matrix[row])
+            if allowed is not None:
+                present &= allowed
+            columns = np.flatnonzero(present).tolist()
+            values = matrix[row, columns].tolist()
             handle.writelines(
-                f"{prefix}{format_value(values[column])} {time_text[column]}\n"
-                for column in present
+                f"{prefix}{_value_text(value)} {time_text[column]}\n"
+                for column, value in zip(columns, values, strict=True)
             )
-            written += len(present)
-    handle.write("# EOF\n")
+            written += len(columns)
+    if eof:
+        handle.write("# EOF\n")
     return written
+
+
+def _value_text(value: float) -> str:
+    """format_value for a plain float, with the common whole-number case first."""
+    if value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return format_value(value)
 
 
 def backfill(
@@ -246,12 +336,30 @@ def backfill(
     tiers: Sequence[tuple[int, int]] = DEFAULT_TIERS,
     edges: Iterable[float] = (),
     help_texts: dict[str, str] | None = None,
+    sparse: Mapping[str, Collection[int]] | None = None,
 ) -> BackfillSummary:
-    """Write the OpenMetrics backfill atomically (a temp file renamed into place)."""
-    times = sample_times(end, hours=hours, tiers=tiers, edges=edges)
+    """Write the OpenMetrics backfill atomically (a temp file renamed into place).
+
+    With `sparse` (`family_times(...)`, keyed by family without the prefix) only those times
+    are written, each family at its own; `tiers` and `edges` are then not used.
+    """
+    if sparse is None:
+        times = sample_times(end, hours=hours, tiers=tiers, edges=edges)
+        only_at = None
+    else:
+        start = end - hours * 3600
+        only_at = {
+            sampler.prefix + family: [t for t in moments if start <= t <= end]
+            for family, moments in sparse.items()
+        }
+        times = sorted({moment for moments in only_at.values() for moment in moments})
+        if not times:
+            raise ValueError("no sample time of the sparse backfill lies within `hours`")
     keys, matrix = collect(sampler, times)
     with atomic_replace(out, mode=existing_mode(out, 0o644)) as handle:
-        written = write_openmetrics(handle, keys, matrix, times, help_texts=help_texts)
+        written = write_openmetrics(
+            handle, keys, matrix, times, help_texts=help_texts, only_at=only_at
+        )
     return BackfillSummary(out, len(keys), written, float(times[0]), float(times[-1]), len(times))
 
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-# A failing source is retried at most this many intervals apart (and never more than 5 minutes).
-MAX_BACKOFF_INTERVALS = 8
+# A failing source is retried at most this many intervals apart (and never more than 5 minutes):
+# the backend is asked half as often while it fails, and once it is back the panels recover
+# within two refresh intervals (tests/chaos).
+MAX_BACKOFF_INTERVALS = 2
 MAX_BACKOFF_SECONDS = 300.0
 
 

@@ -183,15 +183,8 @@ class HttpSource:
         self._closed = False
         verify = ssl_context(source, config.tls, self._base_dir)
         # Credentials in the URL become a header, so httpx's request log never shows them.
-        parts = urlsplit(config.url)
-        self._url_credentials: Credentials | None = None
-        if parts.username is not None or parts.password is not None:
-            user, password = unquote(parts.username or ""), unquote(parts.password or "")
-            encoded = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
-            self._url_credentials = Credentials(
-                {"Authorization": f"Basic {encoded}"},
-                tuple(s for s in (password, encoded, parts.password or "") if s),
-            )
+        self._url_credentials = url_credentials(config.url)
+        if self._url_credentials is not None:
             self._secrets = self._url_credentials.secrets
         self._client = httpx.AsyncClient(
             base_url=self.display_url,
@@ -259,6 +252,13 @@ class HttpSource:
                     retryable=True,
                 )
                 continue
+            except httpx.DecodingError as exc:  # a garbled compressed body (tests/chaos)
+                last_error = self.error(
+                    f"garbled response to {what} from {self.display_url} "
+                    f"({type(exc).__name__}: {exc})",
+                    retryable=True,
+                )
+                continue
             if response.status in RETRY_STATUSES:
                 last_error = self.status_error(response, what)
                 retry_after = response.retry_after
@@ -313,16 +313,11 @@ class HttpSource:
                 reason=response.reason_phrase,
                 content_type=response.headers.get("content-type", ""),
                 body=b"".join(chunks),
-                retry_after=_retry_after(response.headers.get("retry-after")),
+                retry_after=retry_after_seconds(response.headers.get("retry-after")),
             )
 
     def _backoff(self, attempt: int, retry_after: float | None) -> float:
-        """Jittered exponential backoff (half to full of the step), honouring a short Retry-After."""
-        ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * (2 ** (attempt - 1)))
-        delay = random.uniform(ceiling / 2, ceiling)
-        if retry_after is not None:
-            delay = max(delay, min(retry_after, BACKOFF_CAP_SECONDS))
-        return delay
+        return backoff_seconds(attempt, retry_after)
 
     def status_error(self, response: HttpResponse, what: str) -> SourceError:
         """A SourceError for a non-2xx status, with a hint for the usual causes."""
@@ -425,7 +420,27 @@ class HttpClient(Generic[ConfigT]):
         await self._http.aclose()
 
 
-def _retry_after(value: str | None) -> float | None:
+def backoff_seconds(attempt: int, retry_after: float | None) -> float:
+    """Jittered exponential backoff (half to full of the step), honouring a short Retry-After."""
+    ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * (2 ** (attempt - 1)))
+    delay = random.uniform(ceiling / 2, ceiling)
+    if retry_after is not None:
+        delay = max(delay, min(retry_after, BACKOFF_CAP_SECONDS))
+    return delay
+
+
+def url_credentials(url: str) -> Credentials | None:
+    """`user:password@` in a URL as a Basic header and its secrets (never part of a shown URL)."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return None
+    user, password = unquote(parts.username or ""), unquote(parts.password or "")
+    encoded = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+    secrets = tuple(s for s in (password, encoded, parts.password or "") if s)
+    return Credentials({"Authorization": f"Basic {encoded}"}, secrets)
+
+
+def retry_after_seconds(value: str | None) -> float | None:
     """Retry-After in seconds (the HTTP-date form is ignored: a fixed backoff is fine then)."""
     if value is None:
         return None

@@ -15,9 +15,7 @@ model tag `govtui.alias_history`. Legacy stages (`current_stage`) are read into
 
 from __future__ import annotations
 
-import base64
 import json
-import random
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -25,21 +23,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self
-from urllib.parse import unquote, urlsplit
 
 import httpx
 
 from govtui.config import RegistryConfig
 from govtui.errors import InputError, ReadOnlyRefused, RegistryError, SourceError, UsageError
 from govtui.sources.http import (
-    BACKOFF_BASE_SECONDS,
-    BACKOFF_CAP_SECONDS,
     RETRY_STATUSES,
     Credentials,
+    backoff_seconds,
     redact,
     redact_url,
     resolve_credentials,
+    retry_after_seconds,
     ssl_context,
+    url_credentials,
 )
 from govtui.sources.registry.base import (
     ALIAS_HISTORY_TAG,
@@ -173,14 +171,10 @@ class MlflowRegistry:
 
     def _credentials_in_url(self, url: str) -> Credentials | None:
         """`user:password@` in the URL becomes a Basic header (never part of a shown URL)."""
-        parts = urlsplit(url)
-        if parts.username is None and parts.password is None:
-            return None
-        user, password = unquote(parts.username or ""), unquote(parts.password or "")
-        encoded = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
-        secrets = tuple(s for s in (password, encoded, parts.password or "") if s)
-        self._secrets = secrets
-        return Credentials({"Authorization": f"Basic {encoded}"}, secrets)
+        credentials = url_credentials(url)
+        if credentials is not None:
+            self._secrets = credentials.secrets
+        return credentials
 
     def _error(
         self, message: str, *, error_code: str = "", retryable: bool = False
@@ -288,16 +282,11 @@ class MlflowRegistry:
                 response.reason_phrase,
                 response.headers.get("content-type", ""),
                 b"".join(chunks),
-                _retry_after(response.headers.get("retry-after")),
+                retry_after_seconds(response.headers.get("retry-after")),
             )
 
     def _backoff(self, attempt: int, retry_after: float | None) -> float:
-        """Jittered exponential backoff (half to full of the step), honouring a short Retry-After."""
-        ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * (2 ** (attempt - 1)))
-        delay = random.uniform(ceiling / 2, ceiling)
-        if retry_after is not None:
-            delay = max(delay, min(retry_after, BACKOFF_CAP_SECONDS))
-        return delay
+        return backoff_seconds(attempt, retry_after)
 
     def _status_error(self, status: int, reason: str, body: bytes, what: str) -> RegistryError:
         """MLflow's `error_code` and `message` when the body has them, else the HTTP status."""
@@ -952,17 +941,6 @@ def _outputs_for(data: Any, model: str, version: str) -> Any:
     if not matching:
         matching = [item for item in outputs if item.get("name") in wide]
     return matching
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Retry-After in seconds (the HTTP-date form is ignored: the backoff is used then)."""
-    if value is None:
-        return None
-    try:
-        seconds = float(value.strip())
-    except ValueError:
-        return None
-    return seconds if seconds >= 0 else None
 
 
 def _excerpt(text: str, limit: int) -> str:

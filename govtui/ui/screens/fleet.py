@@ -105,6 +105,10 @@ class FleetScreen(SnapshotScreen):
         self.table.focus()
         self.apply_latest()
 
+    def on_unmount(self) -> None:
+        """Stop following the theme (the signal's callback would keep this screen alive)."""
+        self.app.theme_changed_signal.unsubscribe(self)
+
     def apply_snapshot(self, snapshot: Any) -> None:
         """Diff the snapshot's rows into the table."""
         super().apply_snapshot(snapshot)

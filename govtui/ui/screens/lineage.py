@@ -74,6 +74,10 @@ class OutlineScreen(GovtuiScreen):
         self.palette = Palette.from_theme(self.app.theme_variables)
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self._theme_changed())
 
+    def on_unmount(self) -> None:
+        """Stop following the theme (the signal's callback would keep this screen alive)."""
+        self.app.theme_changed_signal.unsubscribe(self)
+
     def _theme_changed(self) -> None:
         self.palette = Palette.from_theme(self.app.theme_variables)
         self.redraw()

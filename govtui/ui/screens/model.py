@@ -174,6 +174,9 @@ class ModelScreen(GovtuiScreen):
 
     def on_unmount(self) -> None:
         """Stop asking for this model's detail once gone (unless another model screen is on)."""
+        # The signal holds its subscribers' callbacks, which hold this screen: unsubscribe, or
+        # every model screen ever opened stays in memory (found by benchmarks/bench_memory.py).
+        self.app.theme_changed_signal.unsubscribe(self)
         focus_model = getattr(self.app, "focus_model", None)
         if focus_model is None:
             return

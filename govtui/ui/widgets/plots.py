@@ -129,6 +129,10 @@ class ThemedPlot(PlotextPlot):
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self.replot())
         self.replot()
 
+    def on_unmount(self) -> None:
+        """Stop following the theme (the signal's callback would keep this widget alive)."""
+        self.app.theme_changed_signal.unsubscribe(self)
+
     def set_title(self, title: str) -> None:
         """Change the title (e.g. to name the selected feature)."""
         self._title = title

@@ -36,6 +36,10 @@ class StatusBar(Static):
         self.set_interval(1.0, self.refresh_state)
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self.refresh_state())
 
+    def on_unmount(self) -> None:
+        """Stop following the theme (the signal's callback would keep this bar alive)."""
+        self.app.theme_changed_signal.unsubscribe(self)
+
     def refresh_state(self) -> None:
         """Render from the app's latest snapshot and settings."""
         app: Any = self.app
