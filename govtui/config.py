@@ -524,11 +524,6 @@ def line_for(lines: Mapping[tuple[Any, ...], int], loc: tuple[Any, ...]) -> int:
     return lines.get((), 1)
 
 
-def one_line_text(text: str) -> str:
-    """Text from the input shown in an error, kept on one line (control characters escaped)."""
-    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
-
-
 def format_loc(loc: tuple[Any, ...]) -> str:
     """A key path as `a.b[0].c`, or `(top level)` when empty."""
     parts: list[str] = []
@@ -536,7 +531,7 @@ def format_loc(loc: tuple[Any, ...]) -> str:
         if isinstance(item, int):
             parts.append(f"[{item}]")
         else:
-            parts.append(("." if parts else "") + one_line_text(str(item)))
+            parts.append(("." if parts else "") + str(item))
     return "".join(parts) or "(top level)"
 
 
@@ -557,7 +552,7 @@ def describe_error(error: Mapping[str, Any]) -> str:
     if kind == "missing":
         return "required key is missing"
     message = str(error.get("msg", "invalid value"))
-    return one_line_text(message.removeprefix("Value error, "))
+    return message.removeprefix("Value error, ")
 
 
 def parse_config(text: str, file_label: str = "<config>") -> Config:

@@ -10,12 +10,24 @@ EXIT_ACTION_FAILED = 4
 EXIT_INTERRUPTED = 130
 
 
+def one_line_text(text: str) -> str:
+    """Text kept on one line: line breaks and tabs folded into spaces, other control characters
+    (terminal escapes) shown escaped."""
+    if text.isprintable():
+        return text
+    folded = " ".join(text.split())
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in folded)
+
+
 class GovtuiError(Exception):
     """Base error: `str(err)` is the one line shown to the operator."""
 
     exit_code = EXIT_USAGE
 
     def __init__(self, message: str) -> None:
+        # Messages quote input (keys, cells, label values): keep them on one line, and keep
+        # terminal escapes out of them (found by tests/fuzz).
+        message = one_line_text(str(message))
         super().__init__(message)
         self.message = message
 

@@ -24,7 +24,7 @@ SOURCE = "prometheus"
 QUERY_EXCERPT_CHARS = 80
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Sample:
     """One element of an instant vector: its labels, value and sample time (unix seconds)."""
 
@@ -33,7 +33,7 @@ class Sample:
     timestamp: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RangeSeries:
     """One series of a range query: labels and aligned timestamps/values."""
 
@@ -202,7 +202,8 @@ class PrometheusClient(HttpClient[PrometheusConfig]):
             if result_type == "vector":
                 if not isinstance(result, list):
                     raise ValueError("vector result is not a list")
-                return [_vector_sample(item) for item in result], "vector"
+                memo: dict[str, str] = {}
+                return [_vector_sample(item, memo) for item in result], "vector"
             if result_type == "scalar":
                 timestamp, value = _point(result)
                 return [Sample({}, value, timestamp)], "scalar"
@@ -222,8 +223,9 @@ class PrometheusClient(HttpClient[PrometheusConfig]):
             if not isinstance(result, list):
                 raise ValueError("matrix result is not a list")
             series = []
+            memo: dict[str, str] = {}
             for item in result:
-                labels = _labels(item)
+                labels = _labels(item, memo)
                 points = item.get("values") or []
                 if not isinstance(points, list):
                     raise ValueError("`values` is not a list")
@@ -236,16 +238,26 @@ class PrometheusClient(HttpClient[PrometheusConfig]):
             raise self._http.error(f"unexpected response shape on {what}: {exc}") from None
 
 
-def _labels(item: Any) -> dict[str, str]:
+def _labels(item: Any, memo: dict[str, str]) -> dict[str, str]:
+    """The element's label dict itself (fresh from the JSON parser), every value one shared
+    string per distinct value (`memo`): a 1000-model response repeats each model name hundreds
+    of times, and the Collector holds every sample of a refresh at once (benchmarks/)."""
     if not isinstance(item, dict):
         raise ValueError("a result element is not an object")
     metric = item.get("metric", {})
     if not isinstance(metric, dict):
         raise ValueError("`metric` is not an object")
-    return {str(key): str(value) for key, value in metric.items()}
+    for key, value in metric.items():  # JSON object keys are always strings
+        text = value if type(value) is str else str(value)
+        metric[key] = memo.setdefault(text, text)
+    return metric
 
 
 def _point(point: Any) -> tuple[float, float]:
+    if type(point) is list and len(point) == 2:  # the usual [1768478400.0, "12.5"], quickly
+        timestamp, raw = point
+        if type(raw) is str and type(timestamp) in (int, float):
+            return float(timestamp), float(raw)
     if not isinstance(point, list) or len(point) != 2:
         raise ValueError(f"sample {str(point)[:40]} is not a [time, value] pair")
     timestamp = point[0]
@@ -254,8 +266,8 @@ def _point(point: Any) -> tuple[float, float]:
     return float(timestamp), parse_sample_value(point[1])
 
 
-def _vector_sample(item: Any) -> Sample:
-    labels = _labels(item)
+def _vector_sample(item: Any, memo: dict[str, str]) -> Sample:
+    labels = _labels(item, memo)
     if "value" not in item:
         if "histogram" in item:
             raise ValueError("native histograms are not supported; query classic buckets")

@@ -462,7 +462,12 @@ class PrometheusSignalSource:
             model, window = sample.labels.get("model"), sample.labels.get(WINDOW_LABEL)
             if oldest is None or model is None or window is None:
                 continue
-            seconds = parse_duration(window)
+            try:
+                seconds = parse_duration(window)
+            except ValueError:  # not a window we asked for (a custom query's label; tests/fuzz)
+                continue
+            if seconds <= 0:
+                continue
             # The first step that sees a sample may be up to one step after history began.
             reach = now - oldest + coverage_step(seconds)
             coverage[(model, window)] = max(0.0, min(1.0, reach / seconds))

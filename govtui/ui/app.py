@@ -149,6 +149,8 @@ class GovtuiApp(App[int]):
                 tune_garbage_collector()
             self.snapshot = payload
             self.collector_error = None
+            if not self.screen_stack:  # shutting down: a late snapshot has no screen to go to
+                return
             self.screen.post_message(SnapshotArrived(payload))
             self._refresh_chrome()
         elif isinstance(payload, LineageReply):
@@ -182,6 +184,8 @@ class GovtuiApp(App[int]):
         self._refresh_chrome()
 
     def _refresh_chrome(self) -> None:
+        if not self.screen_stack:
+            return
         for bar in self.screen.query(StatusBar):
             bar.refresh_state()
 

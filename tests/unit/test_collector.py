@@ -102,10 +102,10 @@ def test_schedule_backs_off_exponentially_and_recovers() -> None:
     schedule.failed(100.0, "down")
     assert schedule.next_due == 130.0
     schedule.failed(130.0, "down")
-    assert schedule.next_due == 130.0 + 60.0
+    assert schedule.next_due == 130.0 + 30.0, "capped at 2 intervals"
     for _ in range(10):
         schedule.failed(200.0, "down")
-    assert schedule.next_due == 200.0 + 120.0, "capped at 8 intervals"
+    assert schedule.next_due == 200.0 + 30.0, "capped at 2 intervals"
     schedule.succeeded(300.0)
     assert (schedule.failures, schedule.next_due, schedule.failing) == (0, 315.0, False)
     assert schedule.age(310.0) == 10.0
@@ -116,7 +116,7 @@ def test_schedule_backs_off_exponentially_and_recovers() -> None:
 
 
 def test_backoff_never_exceeds_five_minutes() -> None:
-    schedule = Schedule("drift", interval=120.0)
+    schedule = Schedule("drift", interval=200.0)
     for _ in range(6):
         schedule.failed(0.0, "down")
     assert schedule.backoff() == 300.0
