@@ -314,6 +314,11 @@ class Collector:
                 self.schedules[kind].failed(now, failure)
             if self.at is not None and failure is None:
                 self.schedules[kind].hold()
+        if any(not self.schedules[kind].failing for kind in kinds):
+            # The backend answers again: ask the kinds still backing off now, not at their turn.
+            for kind in SIGNAL_KINDS:
+                if kind not in kinds and self.schedules[kind].failing:
+                    self.schedules[kind].force()
 
     def _merge(self, signals: Signals, wanted: frozenset[str]) -> None:
         """Take the fetched frames that were asked for; keep cached ones for failed kinds."""

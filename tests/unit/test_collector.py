@@ -201,6 +201,22 @@ async def test_failures_back_off_instead_of_hammering(tmp_path: Path) -> None:
     assert snapshot.report.models == []
 
 
+async def test_a_recovered_backend_pulls_the_kinds_still_backing_off(tmp_path: Path) -> None:
+    sent: list[object] = []
+    collector = await opened(demo_spec(tmp_path, at=None), sent)
+    flaky = Flaky(collector.signals)
+    collector.signals = flaky
+    flaky.failing = True
+    await collector.refresh(collector.due_kinds(time.monotonic()))
+    assert all(collector.schedules[kind].failing for kind in ("slo", "drift"))
+    flaky.failing = False
+    await collector.refresh(["slo"])
+    now = time.monotonic()
+    assert not collector.schedules["slo"].failing
+    assert {"drift", "fairness", "quality"} <= set(collector.due_kinds(now))
+    assert "slo" not in collector.due_kinds(now)
+
+
 async def test_an_analysis_error_keeps_the_last_report(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
