@@ -119,12 +119,9 @@ def register(subparsers: Any) -> None:
 
 
 def _add_location(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--config",
-        metavar="FILE",
-        default=argparse.SUPPRESS,
-        help="config file (else $GOVTUI_CONFIG, ./govtui.yaml, the XDG config dir)",
-    )
+    from govtui.cli.common import add_config
+
+    add_config(parser)
     parser.add_argument(
         "--log",
         metavar="FILE",

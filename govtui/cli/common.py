@@ -26,14 +26,19 @@ def print_error(message: str) -> None:
     print(f"govtui: {one_line(message)}", file=sys.stderr)
 
 
-def add_config_and_at(parser: argparse.ArgumentParser) -> None:
-    """`--config` and `--at` on a subcommand too, without clobbering the root options' values."""
+def add_config(parser: argparse.ArgumentParser) -> None:
+    """`--config` on a subcommand too, without clobbering the root option's value."""
     parser.add_argument(
         "--config",
         metavar="FILE",
         default=argparse.SUPPRESS,
         help="config file (else $GOVTUI_CONFIG, ./govtui.yaml, the XDG config dir)",
     )
+
+
+def add_config_and_at(parser: argparse.ArgumentParser) -> None:
+    """`--config` and `--at` on a subcommand too, without clobbering the root options' values."""
+    add_config(parser)
     parser.add_argument(
         "--at",
         metavar="TIME",
