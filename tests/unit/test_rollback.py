@@ -598,8 +598,11 @@ def test_demo_rollback_heals_the_model(
     records = AuditLog(tmp_path / "state" / "audit.jsonl").records()
     assert [r["outcome"] for r in records] == ["intent", "done"]
     assert records[0]["params"]["evidence"]["checks"][0]["check"] == "slo_page"
+    # 40 minutes on the page is gone; the long windows may still hold v4's burn (a ticket) and
+    # the budget it spent stays spent.
     healed = status(40)
-    assert healed[0] == "ok" and healed[1] == "3" and healed[2] == []
+    assert healed[0] in ("ok", "warn") and healed[1] == "3"
+    assert "slo_page" not in healed[2] and set(healed[2]) <= {"slo_ticket", "slo_budget"}
 
 
 def test_demo_watch_sees_traffic_move(
