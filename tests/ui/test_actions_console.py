@@ -225,14 +225,14 @@ async def test_rollback_from_the_model_screen_heals_the_model(
             ),
             what="v3 serving after the refresh",
         )
-        # An hour on, the burn windows hold v3 alone: the model is healthy again.
+        # An hour on it no longer pages (a ticket or the budget v4 spent may remain).
         app.set_evaluation_time(time.time() + 3600)
         await wait_for(
             pilot,
             lambda: (
                 app.snapshot is not None
                 and app.snapshot.replay
-                and model_report(app).status == "ok"
+                and model_report(app).status in ("ok", "warn")
             ),
             timeout=30,
             what="the model healed",
